@@ -1,0 +1,60 @@
+"""Exercise checks with helpful feedback (every notebook's "Check yourself" and exercises).
+
+A check compares the learner's answer with a reference computed by the kit (never a
+number pasted into the notebook), prints one line saying what is right or wrong, and
+returns ``True`` / ``False`` so a test or a solution cell can assert on it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_array(x):
+    try:
+        import torch
+
+        if isinstance(x, torch.Tensor):
+            return x.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover - torch is a hard dependency
+        pass
+    return np.asarray(x, dtype=float)
+
+
+def check_close(answer, expected, what: str = "your answer", atol: float = 1e-6,
+                rtol: float = 1e-5, hint: str | None = None) -> bool:
+    """Check that ``answer`` matches ``expected`` (scalars or arrays) within tolerance.
+
+    Prints ``✅`` or ``❌`` with the first mismatch and an optional hint; returns a bool.
+    """
+    if answer is None or answer is Ellipsis:
+        print(f"❌ {what}: no answer yet — replace the `...` with your code.")
+        return False
+    a, e = _as_array(answer), _as_array(expected)
+    if a.shape != e.shape:
+        print(f"❌ {what}: shape {a.shape}, expected {e.shape}." + (f" Hint: {hint}" if hint else ""))
+        return False
+    if np.isnan(a).any() and not np.isnan(e).any():
+        print(f"❌ {what}: contains NaN." + (f" Hint: {hint}" if hint else ""))
+        return False
+    if np.allclose(a, e, atol=atol, rtol=rtol, equal_nan=True):
+        print(f"✅ {what}: correct.")
+        return True
+    diff = np.abs(a - e)
+    where = np.unravel_index(np.nanargmax(diff), diff.shape) if diff.ndim else ()
+    got, want = (a[where], e[where]) if where else (a, e)
+    loc = f" at index {tuple(int(i) for i in where)}" if where else ""
+    print(f"❌ {what}: got {float(got):.6g}{loc}, expected {float(want):.6g}."
+          + (f" Hint: {hint}" if hint else ""))
+    return False
+
+
+def check_equal(answer, expected, what: str = "your answer", hint: str | None = None) -> bool:
+    """Check exact equality (strings, ints, lists, sets); prints feedback, returns a bool."""
+    if answer is None or answer is Ellipsis:
+        print(f"❌ {what}: no answer yet — replace the `...` with your code.")
+        return False
+    if answer == expected:
+        print(f"✅ {what}: correct.")
+        return True
+    print(f"❌ {what}: got {answer!r}, expected something else." + (f" Hint: {hint}" if hint else ""))
+    return False
