@@ -1,5 +1,13 @@
 """Rating data: schema, loaders, id maps, synthetic data and splits (notebooks 00, 06)."""
 from .dataset import IdMap, RatingData
+from .loaders import DataWarning, LoadReport, MovieLens, load_movielens, load_ratings
 from .schema import ITEM, MOVIELENS_SCALE, RATING, TIMESTAMP, USER, RatingScale
+from .splits import kfold_split, leave_one_out, random_split, temporal_split
+from .synthetic import SyntheticRatings, make_synthetic_ratings
 
-__all__ = ["IdMap", "RatingData", "RatingScale", "MOVIELENS_SCALE", "USER", "ITEM", "RATING", "TIMESTAMP"]
+__all__ = [
+    "IdMap", "RatingData", "RatingScale", "MOVIELENS_SCALE", "USER", "ITEM", "RATING", "TIMESTAMP",
+    "DataWarning", "LoadReport", "MovieLens", "load_movielens", "load_ratings",
+    "random_split", "kfold_split", "temporal_split", "leave_one_out",
+    "SyntheticRatings", "make_synthetic_ratings",
+]

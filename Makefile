@@ -1,0 +1,33 @@
+# recsys-lab: `make lab` opens the course, `make test` runs every test. Both set up first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.recsys-lab-installed
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: setup lab test bench notebooks clean
+
+# The stamp makes set-up idempotent: pip runs again only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_welcome.ipynb
+
+test: setup
+	timeout 1800 $(BIN)/pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		--nbval-cell-timeout 120 -q
+
+# Re-execute every notebook in place (after changing one), so its stored outputs are current.
+notebooks: setup
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,26 @@
+"""Shared, seeded fixtures."""
+import pandas as pd
+import pytest
+
+from recsys_lab.data import load_movielens, make_synthetic_ratings
+
+
+@pytest.fixture(scope="session")
+def movielens():
+    return load_movielens()
+
+
+@pytest.fixture(scope="session")
+def synthetic():
+    return make_synthetic_ratings(n_users=120, n_items=80, density=0.15, noise=0.25, seed=7)
+
+
+@pytest.fixture
+def tiny_ratings():
+    """4 users x 5 items, worked by hand in several tests."""
+    return pd.DataFrame({
+        "user": [1, 1, 1, 2, 2, 3, 3, 3, 4],
+        "item": [10, 20, 30, 10, 40, 20, 30, 50, 10],
+        "rating": [5.0, 3.0, 4.0, 4.0, 2.0, 1.0, 5.0, 3.0, 4.0],
+        "timestamp": [1, 2, 3, 5, 4, 9, 8, 7, 6],
+    })
