@@ -44,7 +44,7 @@ class IdMap:
         pos = self._index.get_indexer(raw_arr.ravel()).reshape(raw_arr.shape)
         if missing == "error" and (pos < 0).any():
             unknown = raw_arr.ravel()[(pos < 0).ravel()]
-            raise KeyError(f"{len(unknown)} unknown id(s), first ones: {list(unknown[:5])}")
+            raise KeyError(f"{len(unknown)} unknown id(s), first ones: {unknown[:5].tolist()}")
         if missing not in ("error", "minus1"):
             raise ValueError(f"missing must be 'error' or 'minus1', got {missing!r}")
         return pos

@@ -57,17 +57,20 @@ def _rank_within_user(ratings: pd.DataFrame, order_by: np.ndarray) -> tuple[np.n
     return rank, count
 
 
-def temporal_split(ratings: pd.DataFrame, test_fraction: float | None = 0.2,
+def temporal_split(ratings: pd.DataFrame, test_fraction: float | None = None,
                    test_n: int | None = None, min_train: int = 1):
-    """Per user, hold out the latest ratings: the last ``test_fraction`` of them, or the last ``test_n``.
+    """Per user, hold out the latest ratings: the last ``test_fraction`` of them
+    (default 0.2), or the last ``test_n``.
 
     At least ``min_train`` ratings of every user stay in train, so users keep a history.
     Ties in time are broken by row order. Needs a ``timestamp`` column.
     """
     if TIMESTAMP not in ratings:
         raise ValueError(f"temporal_split needs a {TIMESTAMP!r} column; found {list(ratings.columns)}")
-    if (test_fraction is None) == (test_n is None):
-        raise ValueError("give exactly one of test_fraction or test_n")
+    if test_fraction is not None and test_n is not None:
+        raise ValueError("give exactly one of test_fraction or test_n, not both")
+    if test_fraction is None and test_n is None:
+        test_fraction = 0.2
     rank, count = _rank_within_user(ratings, ratings[TIMESTAMP].to_numpy())
     if test_n is not None:
         if test_n < 1:

@@ -35,10 +35,13 @@ class SyntheticRatings:
     scale: RatingScale
 
     def true_rating(self, users, items) -> np.ndarray:
-        """Noise-free rating of raw ids (users are 1..n_users, items 1..n_items), unclipped."""
+        """Noise-free rating of raw ids (users 1..n_users, items 1..n_items), clipped to the scale.
+
+        This is the best prediction there is: its RMSE on the ratings is about ``noise``.
+        """
         u, i = np.asarray(users) - 1, np.asarray(items) - 1
-        return (self.global_mean + self.user_bias[u] + self.item_bias[i]
-                + np.sum(self.user_factors[u] * self.item_factors[i], axis=-1))
+        return self.scale.clip(self.global_mean + self.user_bias[u] + self.item_bias[i]
+                               + np.sum(self.user_factors[u] * self.item_factors[i], axis=-1))
 
 
 def make_synthetic_ratings(n_users: int = 200, n_items: int = 150, n_factors: int = 3,
@@ -85,7 +88,7 @@ def make_synthetic_ratings(n_users: int = 200, n_items: int = 150, n_factors: in
     observed = scale.clip(truth + rng.normal(0, noise, len(truth)))
     frame = pd.DataFrame({USER: u_idx + 1, ITEM: i_idx + 1, RATING: observed,
                           TIMESTAMP: rng.integers(1_000_000_000, 1_600_000_000, len(truth)),
-                          "true_rating": truth})
+                          "true_rating": scale.clip(truth)})
     genres = pd.DataFrame({ITEM: np.arange(1, n_items + 1),
                            "genres": [sorted({genre_names[a], genre_names[b]})
                                       for a, b in zip(main_genre, second)]})

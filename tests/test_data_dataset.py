@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+import torch
+
+from recsys_lab.data import IdMap, RatingData, make_synthetic_ratings
+
+
+def test_idmap_round_trip_and_unknowns():
+    m = IdMap([30, 10, 20, 10])
+    assert list(m.ids) == [10, 20, 30] and len(m) == 3 and 20 in m and 40 not in m
+    assert list(m.to_index([30, 10])) == [2, 0]
+    assert list(m.to_raw(m.to_index([20, 30]))) == [20, 30]
+    assert list(m.to_index([10, 99], missing="minus1")) == [0, -1]
+    with pytest.raises(KeyError, match=r"unknown id\(s\), first ones: \[99\]"):
+        m.to_index([99])
+    with pytest.raises(IndexError):
+        m.to_raw([3])
+
+
+def test_rating_matrix_csr_and_dense_agree(tiny_ratings):
+    data = RatingData(tiny_ratings)
+    assert (data.n_users, data.n_items) == (4, 5)
+    csr = data.to_csr()
+    # user 1 (row 0) rated items 10, 20, 30 (cols 0, 1, 2) with 5, 3, 4
+    assert csr[0].toarray().tolist() == [[5.0, 3.0, 4.0, 0.0, 0.0]]
+    dense = data.to_dense()
+    assert torch.isnan(dense).sum() == 20 - 9
+    assert np.allclose(np.nan_to_num(dense.numpy()), csr.toarray())
+    assert data.density == pytest.approx(9 / 20)
+
+
+def test_test_split_indexed_with_train_maps(tiny_ratings):
+    train = RatingData(tiny_ratings[tiny_ratings.user != 4])
+    with pytest.raises(KeyError):
+        RatingData(tiny_ratings, users=train.users, items=train.items)
+    with pytest.raises(ValueError, match="lacks column"):
+        RatingData(tiny_ratings.drop(columns="rating"))
+
+
+def test_synthetic_is_seeded_and_planted():
+    a = make_synthetic_ratings(seed=3)
+    b = make_synthetic_ratings(seed=3)
+    assert a.ratings.equals(b.ratings)
+    assert not a.ratings.equals(make_synthetic_ratings(seed=4).ratings)
+    r = a.ratings
+    # the planted truth explains the ratings up to the noise level
+    resid = r.rating - a.true_rating(r.user, r.item)
+    assert 0.85 * a.noise < np.sqrt(np.mean(resid ** 2)) < 1.05 * a.noise
+    assert not r.duplicated(["user", "item"]).any()
+    # popularity skew: the most popular tenth of items has far more than a tenth of ratings
+    counts = r.item.value_counts()
+    assert counts.iloc[: len(counts) // 10].sum() > 0.2 * len(r)
+    assert set(a.item_genres.item) == set(range(1, 151))

@@ -1,0 +1,67 @@
+"""The project's own files: dependencies declared alike everywhere, no downloads in the kit."""
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def _pyproject_requirements() -> list[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return project["dependencies"] + project["optional-dependencies"]["test"]
+
+
+def _environment_pip_requirements() -> list[str]:
+    lines = (ROOT / "environment.yml").read_text().splitlines()
+    start = next(n for n, line in enumerate(lines) if line.strip() == "- pip:")
+    reqs = []
+    for line in lines[start + 1:]:
+        match = re.match(r"^\s+- (.+)$", line)
+        if not match:
+            break
+        reqs.append(match.group(1).strip())
+    return [r for r in reqs if not r.startswith("-e")]
+
+
+def test_environment_yml_matches_pyproject():
+    assert sorted(_environment_pip_requirements()) == sorted(_pyproject_requirements())
+
+
+def test_torch_is_pinned_everywhere():
+    assert "torch==2.13.0" in _pyproject_requirements()
+    assert "torch==2.13.0" in _environment_pip_requirements()
+
+
+def test_every_imported_third_party_package_is_declared():
+    declared = {_name(r) for r in _pyproject_requirements()}
+    stdlib_like = {"recsys_lab", "__future__"}
+    module_to_dist = {"sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipython",
+                      "matplotlib_inline": "matplotlib"}
+    imported = set()
+    for path in (ROOT / "recsys_lab").rglob("*.py"):
+        for match in re.finditer(r"^\s*(?:from|import) ([A-Za-z_][\w]*)", path.read_text(), re.M):
+            imported.add(match.group(1))
+    import sys
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m not in stdlib_like}
+    missing = {module_to_dist.get(m, m).lower() for m in third_party} - declared - {"ipython"}
+    assert not missing, f"imported but not declared in pyproject.toml: {sorted(missing)}"
+
+
+def test_kit_never_downloads():
+    pattern = re.compile(r"urlretrieve|requests\.get\(|urlopen\(|hf_hub_download|torch\.hub|"
+                         r"download=True|wget |curl ")
+    offenders = [str(p) for p in list((ROOT / "recsys_lab").rglob("*.py")) + list(
+        (ROOT / "notebooks").glob("*.ipynb")) if pattern.search(p.read_text())]
+    assert not offenders
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme and "make lab" in readme
+    assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == ["make test"]
