@@ -26,7 +26,9 @@ test: setup
 notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
+# The peer libraries are installed for the benchmark only; the kit never imports them.
 bench: setup
+	$(BIN)/python -m pip install --disable-pip-version-check -q scikit-surprise implicit
 	$(BIN)/python -m benchmarks
 
 clean:

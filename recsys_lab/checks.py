@@ -2,11 +2,39 @@
 
 A check compares the learner's answer with a reference computed by the kit (never a
 number pasted into the notebook), prints one line saying what is right or wrong, and
-returns ``True`` / ``False`` so a test or a solution cell can assert on it.
+returns a :class:`Verdict` that is truthy when the answer is right, so a test or a
+solution cell can ``assert`` on it (it shows nothing extra in a notebook).
 """
 from __future__ import annotations
 
 import numpy as np
+
+
+class Verdict:
+    """The outcome of a check: ``bool(verdict)`` is True when the answer was right.
+
+    It displays nothing in a notebook (the check already printed its feedback line).
+    """
+
+    __slots__ = ("passed",)
+
+    def __init__(self, passed: bool):
+        self.passed = bool(passed)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __eq__(self, other) -> bool:
+        return self.passed == bool(other)
+
+    def __hash__(self) -> int:
+        return hash(self.passed)
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.passed})"
+
+    def _ipython_display_(self):  # the printed ✅/❌ line is the display
+        pass
 
 
 def _as_array(x):
@@ -21,40 +49,40 @@ def _as_array(x):
 
 
 def check_close(answer, expected, what: str = "your answer", atol: float = 1e-6,
-                rtol: float = 1e-5, hint: str | None = None) -> bool:
+                rtol: float = 1e-5, hint: str | None = None) -> Verdict:
     """Check that ``answer`` matches ``expected`` (scalars or arrays) within tolerance.
 
-    Prints ``✅`` or ``❌`` with the first mismatch and an optional hint; returns a bool.
+    Prints ``✅`` or ``❌`` with the first mismatch and an optional hint; returns a :class:`Verdict`.
     """
     if answer is None or answer is Ellipsis:
         print(f"❌ {what}: no answer yet — replace the `...` with your code.")
-        return False
+        return Verdict(False)
     a, e = _as_array(answer), _as_array(expected)
     if a.shape != e.shape:
         print(f"❌ {what}: shape {a.shape}, expected {e.shape}." + (f" Hint: {hint}" if hint else ""))
-        return False
+        return Verdict(False)
     if np.isnan(a).any() and not np.isnan(e).any():
         print(f"❌ {what}: contains NaN." + (f" Hint: {hint}" if hint else ""))
-        return False
+        return Verdict(False)
     if np.allclose(a, e, atol=atol, rtol=rtol, equal_nan=True):
         print(f"✅ {what}: correct.")
-        return True
+        return Verdict(True)
     diff = np.abs(a - e)
     where = np.unravel_index(np.nanargmax(diff), diff.shape) if diff.ndim else ()
     got, want = (a[where], e[where]) if where else (a, e)
     loc = f" at index {tuple(int(i) for i in where)}" if where else ""
     print(f"❌ {what}: got {float(got):.6g}{loc}, expected {float(want):.6g}."
           + (f" Hint: {hint}" if hint else ""))
-    return False
+    return Verdict(False)
 
 
-def check_equal(answer, expected, what: str = "your answer", hint: str | None = None) -> bool:
-    """Check exact equality (strings, ints, lists, sets); prints feedback, returns a bool."""
+def check_equal(answer, expected, what: str = "your answer", hint: str | None = None) -> Verdict:
+    """Check exact equality (strings, ints, lists, sets); prints feedback, returns a :class:`Verdict`."""
     if answer is None or answer is Ellipsis:
         print(f"❌ {what}: no answer yet — replace the `...` with your code.")
-        return False
+        return Verdict(False)
     if answer == expected:
         print(f"✅ {what}: correct.")
-        return True
+        return Verdict(True)
     print(f"❌ {what}: got {answer!r}, expected something else." + (f" Hint: {hint}" if hint else ""))
-    return False
+    return Verdict(False)

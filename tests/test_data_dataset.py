@@ -51,3 +51,22 @@ def test_synthetic_is_seeded_and_planted():
     counts = r.item.value_counts()
     assert counts.iloc[: len(counts) // 10].sum() > 0.2 * len(r)
     assert set(a.item_genres.item) == set(range(1, 151))
+
+
+def test_describe_and_top_rated_by_hand(tiny_ratings):
+    from recsys_lab.data import describe_ratings, top_rated
+    import pandas as pd
+
+    d = describe_ratings(tiny_ratings)
+    assert (d["ratings"], d["users"], d["items"]) == (9, 4, 5)
+    assert d["density"] == pytest.approx(9 / 20) and d["sparsity"] == pytest.approx(11 / 20)
+    movies = pd.DataFrame({"item": [10, 20, 30, 40, 50], "title": list("ABCDE")})
+    # means: 10 -> 13/3, 20 -> 2, 30 -> 4.5, 40 -> 2, 50 -> 3
+    assert top_rated(tiny_ratings, movies, min_ratings=1, n=2).title.tolist() == ["C", "A"]
+    assert top_rated(tiny_ratings, movies, min_ratings=3, n=5).title.tolist() == ["A"]
+    # damping 3 with mu = 31/9: item 30 -> (9 + 31/3) / 5 = 3.8667, item 10 -> (13 + 31/3) / 6 = 3.8889
+    damped = top_rated(tiny_ratings, movies, min_ratings=1, n=2, damping=3)
+    assert damped.title.tolist() == ["A", "C"]
+    assert damped.score.tolist() == pytest.approx([(13 + 31 / 3) / 6, (9 + 31 / 3) / 5])
+    with pytest.raises(ValueError, match="min_ratings >= 1"):
+        top_rated(tiny_ratings, movies, min_ratings=0)

@@ -1,0 +1,91 @@
+"""Timing, peak memory and markdown tables for the benchmark modules."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import platform
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Section:
+    """One block of docs/benchmarks.md: a title, a note and a table (list of dict rows)."""
+
+    title: str
+    rows: list[dict] = field(default_factory=list)
+    note: str = ""
+
+    def markdown(self) -> str:
+        out = [f"## {self.title}", ""]
+        if self.note:
+            out += [self.note, ""]
+        if self.rows:
+            cols = list(dict.fromkeys(k for row in self.rows for k in row))
+            out.append("| " + " | ".join(cols) + " |")
+            out.append("|" + "---|" * len(cols))
+            for row in self.rows:
+                out.append("| " + " | ".join(_fmt(row.get(c, "")) for c in cols) + " |")
+            out.append("")
+        return "\n".join(out)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def _rss_mb(field_name: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _child(conn, fn, args, kwargs):
+    try:
+        base = _rss_mb("VmRSS")
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        seconds = time.perf_counter() - start
+        conn.send(("ok", result, seconds, _rss_mb("VmHWM") - base))
+    except BaseException as err:  # report, don't hang the parent
+        conn.send(("error", f"{type(err).__name__}: {err}", 0.0, 0.0))
+    finally:
+        conn.close()
+
+
+def measure(fn, *args, **kwargs):
+    """Run ``fn(*args, **kwargs)`` in a fresh process; return ``(result, seconds, peak_mb)``.
+
+    ``peak_mb`` is the process's peak resident memory above what it held before the call
+    (imports excluded). ``fn`` must be importable at module level. Errors are raised here.
+    """
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, fn, args, kwargs))
+    proc.start()
+    child.close()
+    status, result, seconds, peak = parent.recv()
+    proc.join()
+    if status != "ok":
+        raise RuntimeError(result)
+    return result, seconds, peak
+
+
+def timed(fn, *args, repeat: int = 5, **kwargs) -> float:
+    """Median wall time in seconds of ``repeat`` calls in this process."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(*args, **kwargs)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def machine_note() -> str:
+    import os
+
+    return (f"Machine: {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
+            f"{platform.machine()}; generated {time.strftime('%Y-%m-%d')}.")
