@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.recsys-lab-installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup lab test bench notebooks clean
 
@@ -18,7 +19,14 @@ setup: $(STAMP)
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_welcome.ipynb
 
-test: setup
+# Debian's Chromium, driven by Playwright in tests/browser; installed only when absent
+# (CI runs as root: no sudo). Playwright itself never downloads a browser here.
+$(CHROMIUM):
+	@test "$$(id -u)" = 0 || { echo "The browser tests need Debian's chromium: run" \
+		"'sudo apt-get update && sudo apt-get install -y chromium' once, then make test again."; exit 1; }
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+test: setup $(CHROMIUM)
 	timeout 1800 $(BIN)/pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--nbval-cell-timeout 120 -q
 

@@ -46,7 +46,7 @@ class TopMoviesExplorer:
         self.table = table
         with self.output:
             self.output.clear_output(wait=True)
-            display(table.assign(score=table.score.round(3)).style.hide(axis="index"))
+            display(table.style.hide(axis="index").format({"score": "{:.3f}"}))
 
     def _ipython_display_(self):
         display(self.widget)

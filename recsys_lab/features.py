@@ -1,0 +1,232 @@
+"""Item features for content-based recommendation: genres and tags (notebook 11).
+
+A content-based recommender describes every item by a vector of features, so it can
+compare items it has never seen rated. Two kinds of features come with MovieLens:
+
+- **genres**, a *multi-hot* vector: ``x_ig = 1`` if item ``i`` has genre ``g``, else 0
+  (:func:`multi_hot`, :func:`genre_features`);
+- **user tags** ("pixar", "twist ending"), weighted by **TF-IDF** (:func:`tf_idf`,
+  :func:`tag_features`). Each item is a *document*, each normalised tag a *term*.
+
+The TF-IDF variant used here, exactly (it is scikit-learn's ``TfidfVectorizer`` default,
+``smooth_idf=True, sublinear_tf=False, norm="l2"``):
+
+    tf(t, d)  = number of times term t was applied to document d   (raw count)
+    df(t)     = number of documents that contain t at least once
+    idf(t)    = ln((1 + n) / (1 + df(t))) + 1                      (n = number of documents)
+    w(t, d)   = tf(t, d) * idf(t),  then each document's row is divided by its L2 norm
+
+A document without any term keeps an all-zero row. The "+1"s act as if one extra
+document contained every term once (no division by zero), and the final "+1" keeps a
+term that is in every document from vanishing.
+
+All features of a set of items travel together as an :class:`ItemFeatures`
+(raw item ids, a ``scipy.sparse`` CSR matrix, feature names such as ``"genre:Comedy"``
+and ``"tag:pixar"``). :func:`combine_features` stacks blocks so that the dot product of
+two combined rows is the weighted sum of their per-block cosines.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .data.schema import ITEM
+
+GENRE_PREFIX, TAG_PREFIX = "genre:", "tag:"
+
+
+@dataclass(eq=False)  # compared by identity: the fields are arrays
+class ItemFeatures:
+    """Features of a set of items.
+
+    ``items``: raw item ids, shape ``(n_items,)``, unique; ``matrix``: CSR ``(n_items, n_features)``,
+    row ``j`` describes ``items[j]``; ``names``: ``n_features`` feature names.
+    Rows are re-ordered by ascending item id on construction.
+    """
+
+    items: np.ndarray
+    matrix: sp.csr_matrix
+    names: list
+
+    def __post_init__(self):
+        items = np.asarray(self.items)
+        matrix = sp.csr_matrix(self.matrix, dtype=np.float64)
+        if items.ndim != 1 or matrix.shape[0] != len(items):
+            raise ValueError(f"ItemFeatures needs one matrix row per item: {len(items)} items, "
+                             f"matrix of shape {matrix.shape}")
+        if matrix.shape[1] != len(self.names):
+            raise ValueError(f"ItemFeatures needs one name per column: {matrix.shape[1]} columns, "
+                             f"{len(self.names)} names")
+        if len(pd.unique(items)) != len(items):
+            raise ValueError("ItemFeatures has repeated item ids; give each item one row")
+        if matrix.nnz and not np.isfinite(matrix.data).all():
+            raise ValueError("ItemFeatures matrix holds NaN or infinite values")
+        order = np.argsort(items, kind="stable")
+        self.items, self.matrix, self.names = items[order], matrix[order], list(self.names)
+        self._index = pd.Index(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __repr__(self) -> str:
+        return f"ItemFeatures({len(self)} items x {self.n_features} features, {self.matrix.nnz} non-zeros)"
+
+    @property
+    def n_features(self) -> int:
+        return self.matrix.shape[1]
+
+    def rows(self, items) -> sp.csr_matrix:
+        """Feature rows of raw ``items`` (in that order), CSR ``(len(items), n_features)``.
+
+        Items without features get an all-zero row.
+        """
+        pos = self._index.get_indexer(np.asarray(items).ravel())
+        padded = sp.vstack([self.matrix, sp.csr_matrix((1, self.n_features))]).tocsr()
+        return padded[np.where(pos >= 0, pos, len(self))]
+
+    def to_frame(self, items=None) -> pd.DataFrame:
+        """Dense frame indexed by item id, one column per feature (e.g. for
+        :func:`recsys_lab.metrics.intra_list_diversity`). Small item sets only."""
+        items = self.items if items is None else np.asarray(items)
+        return pd.DataFrame(self.rows(items).toarray(), index=pd.Index(items, name=ITEM),
+                            columns=self.names)
+
+    def describe(self, item, top: int | None = None) -> dict:
+        """Non-zero features of one item, largest first: ``{name: value}``."""
+        row = self.rows([item])
+        order = np.argsort(-row.data, kind="stable")[:top]
+        return {self.names[row.indices[j]]: float(row.data[j]) for j in order}
+
+
+def normalize_tag(tag: str) -> str:
+    """Lower-case, trim and collapse inner white space: ``" Twist  Ending"`` -> ``"twist ending"``."""
+    return re.sub(r"\s+", " ", str(tag).strip().lower())
+
+
+def term_counts(documents, vocabulary=None) -> tuple[sp.csr_matrix, list]:
+    """Count matrix of ``documents`` (a list of lists of terms; a term may repeat).
+
+    Returns ``(counts, vocabulary)``: CSR ``(n_documents, n_terms)`` with ``counts[d, t]`` the
+    number of times term ``vocabulary[t]`` occurs in document ``d``. Without a ``vocabulary``
+    it is every term seen, sorted; with one, terms outside it are ignored.
+    """
+    documents = [list(doc) for doc in documents]
+    if vocabulary is None:
+        vocabulary = sorted({term for doc in documents for term in doc})
+    vocabulary = list(vocabulary)
+    index = pd.Index(vocabulary)
+    if not index.is_unique:
+        raise ValueError("vocabulary has repeated terms")
+    lengths = np.array([len(doc) for doc in documents], dtype=np.int64)
+    flat = [term for doc in documents for term in doc]
+    cols = index.get_indexer(flat) if flat else np.empty(0, dtype=np.int64)
+    rows = np.repeat(np.arange(len(documents)), lengths)
+    keep = cols >= 0
+    counts = sp.csr_matrix((np.ones(keep.sum()), (rows[keep], cols[keep])),
+                           shape=(len(documents), len(vocabulary)))
+    counts.sum_duplicates()
+    return counts, vocabulary
+
+
+def multi_hot(lists, vocabulary=None) -> tuple[sp.csr_matrix, list]:
+    """Multi-hot encoding: ``x[d, t] = 1`` if term ``t`` is in ``lists[d]`` (repeats count once).
+
+    Returns ``(matrix, vocabulary)`` as :func:`term_counts`.
+    """
+    counts, vocabulary = term_counts(lists, vocabulary)
+    counts.data[:] = 1.0
+    return counts, vocabulary
+
+
+def idf(counts) -> np.ndarray:
+    """Smoothed inverse document frequency of each column, shape ``(n_terms,)``:
+    ``ln((1 + n) / (1 + df)) + 1``."""
+    counts = sp.csr_matrix(counts)
+    n = counts.shape[0]
+    df = np.bincount(counts.indices[counts.data != 0], minlength=counts.shape[1])
+    return np.log((1.0 + n) / (1.0 + df)) + 1.0
+
+
+def l2_normalize_rows(matrix) -> sp.csr_matrix:
+    """Each row divided by its Euclidean norm; all-zero rows stay zero. CSR in, CSR out."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sp.csr_matrix(sp.diags(scale) @ matrix)
+
+
+def tf_idf(counts) -> sp.csr_matrix:
+    """TF-IDF weights of a count matrix ``(n_documents, n_terms)``, rows L2-normalised.
+
+    ``w[d, t] = counts[d, t] * idf(t)``, then ``w[d] /= ||w[d]||`` (see the module docstring
+    for the exact variant). Counts must be non-negative.
+    """
+    counts = sp.csr_matrix(counts, dtype=np.float64)
+    if counts.nnz and counts.data.min() < 0:
+        raise ValueError("tf_idf needs non-negative term counts")
+    return l2_normalize_rows(counts @ sp.diags(idf(counts)))
+
+
+def genre_features(movies: pd.DataFrame) -> ItemFeatures:
+    """Multi-hot genres of ``movies`` (columns ``item`` and ``genres``, a list per movie).
+
+    Feature names are ``"genre:<name>"``; a movie with no genre has an all-zero row.
+    """
+    missing = [c for c in (ITEM, "genres") if c not in movies.columns]
+    if missing:
+        raise ValueError(f"movies frame lacks column(s) {missing}; it has {list(movies.columns)} "
+                         f"(load_movielens().movies has the right shape)")
+    bad = [g for g in movies["genres"] if not isinstance(g, (list, tuple, np.ndarray))]
+    if bad:
+        raise ValueError(f"movies['genres'] must hold a list of genre names per movie, got {bad[0]!r}")
+    matrix, vocabulary = multi_hot(movies["genres"])
+    return ItemFeatures(movies[ITEM].to_numpy(), matrix, [GENRE_PREFIX + g for g in vocabulary])
+
+
+def tag_features(tags: pd.DataFrame, min_items: int = 1) -> ItemFeatures:
+    """TF-IDF of user tags per item (columns ``item`` and ``tag``; one row per tag application).
+
+    Tags are normalised (:func:`normalize_tag`); a tag applied to fewer than ``min_items``
+    distinct items is dropped. Documents are the items with at least one tag (``n`` in the
+    idf is their number). Feature names are ``"tag:<tag>"``.
+    """
+    missing = [c for c in (ITEM, "tag") if c not in tags.columns]
+    if missing:
+        raise ValueError(f"tags frame lacks column(s) {missing}; it has {list(tags.columns)}")
+    if int(min_items) != min_items or min_items < 1:
+        raise ValueError(f"min_items must be a whole number >= 1, got {min_items!r}")
+    clean = pd.DataFrame({ITEM: tags[ITEM].to_numpy(), "tag": tags["tag"].map(normalize_tag)})
+    clean = clean[clean["tag"] != ""]
+    spread = clean.groupby("tag")[ITEM].nunique()
+    vocabulary = sorted(spread.index[spread >= min_items])
+    documents = clean.groupby(ITEM)["tag"].agg(list)
+    counts, vocabulary = term_counts(documents.tolist(), vocabulary)
+    return ItemFeatures(documents.index.to_numpy(), tf_idf(counts), [TAG_PREFIX + t for t in vocabulary])
+
+
+def combine_features(*blocks: ItemFeatures, weights=None) -> ItemFeatures:
+    """Stack feature blocks side by side over the union of their items.
+
+    Each block's rows are L2-normalised and scaled by ``sqrt(weight)``, so for two items
+    ``x_a . x_b = sum_blocks weight * cos_block(a, b)``. Items missing from a block get zeros there.
+    """
+    if not blocks:
+        raise ValueError("combine_features needs at least one ItemFeatures block")
+    weights = [1.0] * len(blocks) if weights is None else list(weights)
+    if len(weights) != len(blocks) or any(w < 0 for w in weights):
+        raise ValueError(f"weights must be {len(blocks)} non-negative numbers, got {weights}")
+    items = np.unique(np.concatenate([b.items for b in blocks]))
+    parts = [l2_normalize_rows(b.rows(items)) * np.sqrt(w) for b, w in zip(blocks, weights)]
+    names = [name for b in blocks for name in b.names]
+    return ItemFeatures(items, sp.hstack(parts).tocsr(), names)
+
+
+def movie_features(movies: pd.DataFrame, tags: pd.DataFrame, tag_weight: float = 1.0,
+                   min_items: int = 1) -> ItemFeatures:
+    """Genres and tag TF-IDF of MovieLens movies in one block (genre weight 1, tag weight ``tag_weight``)."""
+    return combine_features(genre_features(movies), tag_features(tags, min_items),
+                            weights=[1.0, tag_weight])

@@ -1,0 +1,387 @@
+"""Neighbourhood collaborative filtering: user-based and item-based kNN (notebooks 07 and 08).
+
+**UserKNN** predicts user ``u``'s rating of item ``i`` from the users most like ``u`` who
+rated ``i``. With ``N`` = the ``k`` users ``v`` of largest similarity ``s_uv > min_similarity``
+among those who rated ``i`` (ties: lower position first):
+
+    centering="mean":    r_ui = mu_u + sum_N s_uv (r_vi - mu_v) / sum_N s_uv
+    centering="zscore":  r_ui = mu_u + sigma_u * sum_N s_uv (r_vi - mu_v) / sigma_v / sum_N s_uv
+    centering=None:      r_ui = sum_N s_uv r_vi / sum_N s_uv
+    centering="baseline": r_ui = b_ui + sum_N s_uv (r_vi - b_vi) / sum_N s_uv,  b_ui = mu + b_u + b_i
+
+``mu_v`` / ``sigma_v`` are user ``v``'s mean and (population) standard deviation; a user whose
+ratings are all equal gets the standard deviation of all training ratings instead. Negative
+similarities never vote. These are Surprise's ``KNNWithMeans`` / ``KNNWithZScore`` /
+``KNNBasic`` rules, neighbours chosen per prediction among the raters of ``i``; ``"baseline"``
+centres on the :class:`~recsys_lab.models.BiasBaseline` prediction ``b_ui`` instead (Koren's
+``KNNBaseline``), removing the item's popularity as well as the user's generosity.
+
+**ItemKNN** is the mirror image: the neighbours of item ``i`` are the items ``j`` the user
+rated, ``mu_i`` / ``sigma_i`` are item statistics. Its similarities are computed once and
+pruned to the ``keep`` most similar items per item (:func:`recsys_lab.similarity.top_k_neighbours`);
+``keep=None`` keeps them all, which reproduces the unpruned rule exactly.
+
+**Fallbacks**, used on purpose: with no usable neighbour, the prediction is the baseline
+(the user's mean for UserKNN, the item's mean for ItemKNN, ``b_ui`` with ``"baseline"``).
+For an unknown item the prediction is the user's mean, for an unknown user the item's mean,
+for both the global mean (``unknown="error"`` raises ``KeyError`` instead). Predictions are
+clipped to the range of the training ratings. An unknown user is recommended the most-rated
+items. ``recommend`` ranks by predicted rating: an item predicted from one weakly similar
+neighbour can reach the top (notebook 08 shows it and two remedies).
+
+**Defaults** (UserKNN: ``msd``, ``shrinkage=10``; ItemKNN: ``adjusted_cosine``,
+``shrinkage=100``, ``keep=500``; both ``k=40``, ``centering="mean"``) are safe choices within
+a few thousandths of a star of the best mean-centred settings on a validation split carved
+out of MovieLens' training part (notebooks 07 and 08 show the search; ``centering="baseline"``
+is better still). Shrinkage matters most: without it, pairs that share one or two ratings
+look perfectly similar and crowd out the real neighbours.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..data.dataset import RatingData
+from ..data.schema import ITEM, USER
+from ..similarity import MEASURES, co_rated_counts, similarity_matrix, top_k_neighbours
+from .base import Recommender
+from .baselines import BiasBaseline
+
+CENTERINGS = ("mean", "zscore", "baseline", None)
+_CHUNK = 2_000_000  # candidate (pair, neighbour) rows handled at once; bounds memory
+
+
+def _expand(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each ``p``, the entry positions of CSR/CSC row ``rows[p]``: returns ``(pair, entry)``."""
+    starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
+    pair = np.repeat(np.arange(len(rows)), lengths)
+    offsets = np.arange(len(pair)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return pair, np.repeat(starts, lengths) + offsets
+
+
+def _lookup(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Position of each query in the sorted ``keys``, or -1 where it is absent."""
+    pos = np.searchsorted(keys, queries)
+    pos_ok = np.minimum(pos, len(keys) - 1)
+    return np.where((pos < len(keys)) & (keys[pos_ok] == queries), pos_ok, -1) if len(keys) else \
+        np.full(len(queries), -1)
+
+
+def _top_k(pair, cand, sim, dev, k: int):
+    """Keep, for each pair, the ``k`` candidates of largest ``sim`` (ties: lower ``cand`` first).
+
+    Returns the kept rows sorted by pair, then by decreasing similarity.
+    """
+    order = np.lexsort((cand, -sim, pair))
+    pair, cand, sim, dev = pair[order], cand[order], sim[order], dev[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(pair)) + 1] if len(pair) else np.zeros(0, int)
+    counts = np.diff(np.r_[starts, len(pair)])
+    rank = np.arange(len(pair)) - np.repeat(starts, counts)
+    top = rank < k
+    return pair[top], cand[top], sim[top], dev[top]
+
+
+class _KNN(Recommender):
+    """What user- and item-based kNN share: statistics, centring, aggregation, fallbacks."""
+
+    user_based = True
+
+    def __init__(self, k: int = 40, similarity: str = "msd", min_overlap: int = 1,
+                 min_similarity: float = 0.0, shrinkage: float = 10.0, centering: str | None = "mean",
+                 unknown: str = "fallback"):
+        super().__init__(unknown)
+        self.k, self.similarity, self.min_overlap = k, similarity, min_overlap
+        self.min_similarity, self.shrinkage, self.centering = min_similarity, shrinkage, centering
+
+    # ----- fitting ------------------------------------------------------------------
+    def _check_params(self) -> None:
+        if isinstance(self.k, bool) or int(self.k) != self.k or self.k < 1:
+            raise ValueError(f"k must be a whole number >= 1 (neighbours per prediction), got {self.k!r}")
+        if self.similarity not in MEASURES:
+            raise ValueError(f"similarity must be one of {MEASURES}, got {self.similarity!r}")
+        if int(self.min_overlap) != self.min_overlap or self.min_overlap < 1:
+            raise ValueError(f"min_overlap must be a whole number >= 1, got {self.min_overlap!r}")
+        if not self.min_similarity >= 0:
+            raise ValueError(f"min_similarity must be >= 0 (negative similarities never vote), "
+                             f"got {self.min_similarity!r}")
+        if not self.shrinkage >= 0:
+            raise ValueError(f"shrinkage must be >= 0, got {self.shrinkage!r}")
+        if self.centering not in CENTERINGS:
+            raise ValueError(f"centering must be 'mean', 'zscore', 'baseline' or None, got {self.centering!r}")
+
+    @staticmethod
+    def _stats(index: np.ndarray, values: np.ndarray, n: int, overall_sd: float):
+        count = np.bincount(index, minlength=n)
+        mean = np.bincount(index, values, n) / np.maximum(count, 1)
+        var = np.bincount(index, (values - mean[index]) ** 2, n) / np.maximum(count, 1)
+        sd = np.sqrt(var)
+        return mean, np.where(sd > 0, sd, overall_sd)
+
+    def _fit(self, data: RatingData) -> None:
+        self._check_params()
+        r = data.values
+        self.global_mean_ = float(r.mean())
+        overall_sd = float(r.std()) if r.std() > 0 else 1.0
+        self.user_mean_, self.user_sd_ = self._stats(data.user_index, r, data.n_users, overall_sd)
+        self.item_mean_, self.item_sd_ = self._stats(data.item_index, r, data.n_items, overall_sd)
+        self.rating_range_ = (float(r.min()), float(r.max()))
+        # the deviation every neighbour contributes, in the neighbour's own units
+        if self.user_based:
+            mean, sd, who = self.user_mean_, self.user_sd_, data.user_index
+        else:
+            mean, sd, who = self.item_mean_, self.item_sd_, data.item_index
+        if self.centering == "mean":
+            dev = r - mean[who]
+        elif self.centering == "zscore":
+            dev = (r - mean[who]) / sd[who]
+        elif self.centering == "baseline":
+            self.biases_ = BiasBaseline().fit(data)
+            dev = r - self._bias(data.user_index, data.item_index)
+        else:
+            dev = r.copy()
+        deviations = sp.csr_matrix((dev, (data.user_index, data.item_index)),
+                                   shape=(data.n_users, data.n_items))
+        ratings = data.to_csr()
+        for m in (deviations, ratings):  # explicit zero deviations must stay stored
+            m.sort_indices()
+        self._fit_neighbours(data, ratings, deviations)
+
+    def _fit_neighbours(self, data, ratings, deviations) -> None:
+        raise NotImplementedError
+
+    # ----- prediction ---------------------------------------------------------------
+    def _baseline(self, u, i) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair: the value the neighbours' weighted deviation is added to, and its scale."""
+        mean, sd = ((self.user_mean_, self.user_sd_) if self.user_based
+                    else (self.item_mean_, self.item_sd_))
+        target = u if self.user_based else i
+        base = mean[target]
+        if self.centering is None:
+            return np.zeros(len(target)), np.ones(len(target))
+        if self.centering == "baseline":
+            return self._bias(u, i), np.ones(len(target))
+        return base, (sd[target] if self.centering == "zscore" else np.ones(len(target)))
+
+    def _bias(self, u, i) -> np.ndarray:
+        """``mu + b_u + b_i`` of :class:`BiasBaseline` (unclipped), shape like ``u``."""
+        b = self.biases_
+        return b.global_mean_ + b.user_bias_[u] + b.item_bias_[i]
+
+    def _neighbours(self, u: np.ndarray, i: np.ndarray):
+        """Selected neighbours of known pairs: ``(pair, neighbour, similarity, deviation)``."""
+        raise NotImplementedError
+
+    def _predict_known(self, u, i):
+        out = np.empty(len(u))
+        for chunk in self._chunks(u, i):
+            pair, _, sim, dev = self._neighbours(u[chunk], i[chunk])
+            num = np.bincount(pair, sim * dev, len(chunk))
+            den = np.bincount(pair, sim, len(chunk))
+            base, scale = self._baseline(u[chunk], i[chunk])
+            target = u[chunk] if self.user_based else i[chunk]
+            no_vote = (base if self.centering == "baseline" else
+                       (self.user_mean_ if self.user_based else self.item_mean_)[target])
+            out[chunk] = np.where(den > 0, base + scale * num / np.where(den > 0, den, 1.0), no_vote)
+        return np.clip(out, *self.rating_range_)
+
+    def _candidate_counts(self, u, i) -> np.ndarray:
+        raise NotImplementedError
+
+    def _chunks(self, u, i):
+        """Slices of the pairs whose candidate lists together stay below ``_CHUNK`` rows."""
+        ends = np.cumsum(self._candidate_counts(u, i))
+        start = 0
+        while start < len(u):
+            budget = (ends[start - 1] if start else 0) + _CHUNK
+            stop = max(start + 1, int(np.searchsorted(ends, budget, side="right")))
+            yield np.arange(start, min(stop, len(u)))
+            start = stop
+
+    def _predict_fallback(self, u, i):
+        return np.where(u >= 0, self.user_mean_[np.maximum(u, 0)],
+                        np.where(i >= 0, self.item_mean_[np.maximum(i, 0)], self.global_mean_))
+
+    # ----- explanations ---------------------------------------------------------------
+    def _explain_frame(self, user, item, id_map, name: str) -> pd.DataFrame:
+        self._check_fitted()
+        u = int(self.data_.users.to_index([user], missing="minus1")[0])
+        i = int(self.data_.items.to_index([item], missing="minus1")[0])
+        prediction = float(self.predict([user], [item])[0])  # raises in unknown="error" mode
+        columns = [name, "similarity", "rating", "deviation", "weight", "contribution"]
+        if u < 0 or i < 0:
+            frame = pd.DataFrame(columns=columns)
+            frame.attrs.update(baseline=prediction, prediction=prediction,
+                               fallback="unknown user or item: " + ("user mean" if u >= 0 else
+                                                                    "item mean" if i >= 0 else "global mean"))
+            return frame
+        pair, cand, sim, dev = self._neighbours(np.array([u]), np.array([i]))
+        base, scale = self._baseline(np.array([u]), np.array([i]))
+        weight = sim / sim.sum() if len(sim) else sim
+        if self.user_based:
+            rating = np.asarray(self._ratings_csc[cand, i].todense()).ravel()
+        else:
+            rating = np.asarray(self._ratings_csr[u, cand].todense()).ravel()
+        frame = pd.DataFrame({name: id_map.to_raw(cand), "similarity": sim, "rating": rating,
+                              "deviation": dev, "weight": weight, "contribution": weight * dev * scale[0]})
+        frame.attrs.update(baseline=float(base[0]) if len(sim) else prediction, prediction=prediction,
+                           fallback=None if len(sim) else "no usable neighbour: "
+                           + ("bias baseline" if self.centering == "baseline" else
+                              "user mean" if self.user_based else "item mean"))
+        return frame
+
+
+class UserKNN(_KNN):
+    """User-based kNN. Keeps the dense user x user similarity matrix (``n_users^2`` floats).
+
+    ``similarity_[u, v]`` is the similarity used for voting (diagonal and values
+    ``<= min_similarity`` set to 0).
+    """
+
+    user_based = True
+
+    def _fit_neighbours(self, data, ratings, deviations) -> None:
+        sim = similarity_matrix(ratings, self.similarity, int(self.min_overlap), float(self.shrinkage))
+        np.fill_diagonal(sim, 0.0)
+        sim[sim <= self.min_similarity] = 0.0
+        self.similarity_ = sim
+        self._dev_csc = deviations.tocsc()
+        self._ratings_csc = ratings.tocsc()
+        self._ratings_csr = ratings
+
+    def _candidate_counts(self, u, i):
+        return np.diff(self._dev_csc.indptr)[i]
+
+    def _neighbours(self, u, i):
+        pair, entry = _expand(self._dev_csc.indptr, i)
+        cand = self._dev_csc.indices[entry]
+        sim = self.similarity_[u[pair], cand]
+        ok = sim > 0  # similarities <= min_similarity were zeroed at fit time
+        return _top_k(pair[ok], cand[ok], sim[ok], self._dev_csc.data[entry][ok], int(self.k))
+
+    def similar_users(self, user, n: int = 10) -> pd.DataFrame:
+        """The ``n`` users most similar to raw user ``user``: (user, similarity, overlap)."""
+        self._check_fitted()
+        u = int(self.data_.users.to_index([user])[0])
+        sim = self.similarity_[u]
+        order = np.lexsort((np.arange(len(sim)), -sim))
+        order = order[sim[order] > 0][:n]
+        overlap = co_rated_counts(self._ratings_csr, rows=[u], others=order)[0]
+        return pd.DataFrame({USER: self.data_.users.to_raw(order), "similarity": sim[order],
+                             "overlap": overlap.astype(int)})
+
+    def explain(self, user, item) -> pd.DataFrame:
+        """The neighbours who voted on ``(user, item)``, most similar first.
+
+        Columns: ``neighbour`` (raw user id), ``similarity``, their ``rating`` of the item,
+        ``deviation`` (centred as ``centering`` says), ``weight`` (similarity share) and
+        ``contribution`` (weight x deviation, in stars). ``frame.attrs`` holds ``baseline``
+        (the user's mean), ``prediction`` and ``fallback`` (why no neighbour voted, or None);
+        ``baseline + contribution.sum()`` is the prediction before clipping.
+        """
+        return self._explain_frame(user, item, self.data_.users, "neighbour")
+
+
+class ItemKNN(_KNN):
+    """Item-based kNN: "because you rated X". Keeps the ``keep`` most similar items per item.
+
+    ``neighbours_`` is the pruned item x item similarity (float32 CSR, diagonal excluded).
+    """
+
+    user_based = False
+
+    def __init__(self, k: int = 40, similarity: str = "adjusted_cosine", min_overlap: int = 1,
+                 min_similarity: float = 0.0, shrinkage: float = 100.0, centering: str | None = "mean",
+                 keep: int | None = 500, unknown: str = "fallback"):
+        super().__init__(k, similarity, min_overlap, min_similarity, shrinkage, centering, unknown)
+        self.keep = keep
+
+    @staticmethod
+    def _check_keep(keep) -> None:
+        if keep is not None and (isinstance(keep, bool) or int(keep) != keep or keep < 1):
+            raise ValueError(f"keep must be a whole number >= 1 or None (keep all), got {keep!r}")
+
+    def _fit_neighbours(self, data, ratings, deviations) -> None:
+        self._check_keep(self.keep)
+        self._dev_csr = deviations
+        self._ratings_csr = ratings
+        rows = np.repeat(np.arange(data.n_users, dtype=np.int64), np.diff(deviations.indptr))
+        self._rated_keys = rows * data.n_items + deviations.indices  # sorted: CSR with sorted indices
+        self._set_neighbours(top_k_neighbours(ratings.T.tocsr(), self.keep, self.similarity,
+                                              int(self.min_overlap), float(self.min_similarity),
+                                              float(self.shrinkage)))
+
+    def _set_neighbours(self, w: sp.csr_matrix) -> None:
+        self.neighbours_ = w
+        w_rows = np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.indptr))
+        self._neighbour_keys = w_rows * w.shape[0] + w.indices
+
+    def prune(self, keep: int) -> "ItemKNN":
+        """A copy of this fitted model keeping only the ``keep`` most similar items per item.
+
+        No similarity is recomputed: the top ``keep`` of a longer top list are the top ``keep``,
+        so this equals fitting with ``keep`` (up to which of several tied items is kept).
+        """
+        self._check_fitted()
+        self._check_keep(keep)
+        if keep is None or (self.keep is not None and keep > self.keep):
+            raise ValueError(f"prune can only keep fewer neighbours than the fitted keep={self.keep!r}, "
+                             f"got {keep!r}; refit with keep={keep!r} instead")
+        w = self.neighbours_
+        rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
+        _, cols, sims, _ = _top_k(rows, w.indices, w.data.astype(np.float64), np.zeros(w.nnz), int(keep))
+        kept_rows = np.repeat(np.arange(w.shape[0]), np.minimum(np.diff(w.indptr), int(keep)))
+        pruned = copy.copy(self)
+        pruned.keep = int(keep)
+        pruned._set_neighbours(sp.csr_matrix((sims.astype(np.float32), (kept_rows, cols)), shape=w.shape))
+        pruned.neighbours_.sort_indices()
+        return pruned
+
+    def _candidate_counts(self, u, i):
+        return np.minimum(np.diff(self.neighbours_.indptr)[i], np.diff(self._dev_csr.indptr)[u])
+
+    def _neighbours(self, u, i):
+        # Two ways to list the candidates of pair (u, i), both giving the same set: walk i's kept
+        # neighbours and keep those u rated, or walk the items u rated and look up their
+        # similarity to i. Each pair takes the shorter walk.
+        n, w = self.data_.n_items, self.neighbours_
+        by_neighbours = np.diff(w.indptr)[i] <= np.diff(self._dev_csr.indptr)[u]
+        parts = []
+        p = np.flatnonzero(by_neighbours)
+        pair, entry = _expand(w.indptr, i[p])
+        cand = w.indices[entry]
+        pos = _lookup(self._rated_keys, u[p][pair].astype(np.int64) * n + cand)
+        ok = pos >= 0
+        parts.append((p[pair[ok]], cand[ok], w.data[entry[ok]], self._dev_csr.data[pos[ok]]))
+        p = np.flatnonzero(~by_neighbours)
+        pair, entry = _expand(self._dev_csr.indptr, u[p])
+        cand = self._dev_csr.indices[entry]
+        pos = _lookup(self._neighbour_keys, i[p][pair].astype(np.int64) * n + cand)
+        ok = pos >= 0
+        parts.append((p[pair[ok]], cand[ok], w.data[pos[ok]], self._dev_csr.data[entry[ok]]))
+        pair, cand, sim, dev = (np.concatenate(col) for col in zip(*parts))
+        return _top_k(pair, cand, sim.astype(np.float64), dev, int(self.k))
+
+    def similar_items(self, item, n: int = 10) -> pd.DataFrame:
+        """The (kept) items most similar to raw item ``item``: (item, similarity, overlap)."""
+        self._check_fitted()
+        i = int(self.data_.items.to_index([item])[0])
+        w = self.neighbours_
+        cols, sims = w.indices[w.indptr[i]:w.indptr[i + 1]], w.data[w.indptr[i]:w.indptr[i + 1]]
+        order = np.lexsort((cols, -sims))[:n]
+        overlap = co_rated_counts(self._ratings_csr.T.tocsr(), rows=[i], others=cols[order])[0]
+        return pd.DataFrame({ITEM: self.data_.items.to_raw(cols[order]),
+                             "similarity": sims[order].astype(np.float64), "overlap": overlap.astype(int)})
+
+    def explain(self, user, item) -> pd.DataFrame:
+        """The items ``user`` rated that voted on ``item`` ("because you watched X").
+
+        Columns: ``item`` (raw id), ``similarity`` to the target item, the user's ``rating``
+        of it, ``deviation`` from that item's mean (centred as ``centering`` says), ``weight``
+        and ``contribution`` (stars). ``frame.attrs``: ``baseline`` (the target item's mean),
+        ``prediction``, ``fallback``; ``baseline + contribution.sum()`` is the prediction
+        before clipping.
+        """
+        return self._explain_frame(user, item, self.data_.items, ITEM)

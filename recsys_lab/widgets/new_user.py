@@ -1,0 +1,137 @@
+"""Become a new user (notebook 12): rate a few movies and let the models serve you.
+
+Type a title (the list suggests the most-rated movies; any exact MovieLens title works),
+pick a rating, press *rate it*. Your ratings form a tiny ratings frame for a user id nobody
+has; :class:`recsys_lab.widgets.recommendation_explorer.RecommendationExplorer` listens to
+it and refits the models on the training ratings plus yours.
+
+Pure piece: :func:`add_rating` (validated rating in, new frame out).
+"""
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+import pandas as pd
+
+from ..data.schema import ITEM, MOVIELENS_SCALE, RATING, USER, RatingScale
+from .common import InputError, message_box, require, show_message
+
+
+def new_user_id(ratings: pd.DataFrame) -> int:
+    """One more than the largest (integer) user id in ``ratings``: an id nobody has."""
+    users = pd.to_numeric(ratings[USER], errors="coerce")
+    require(users.notna().all(), "user ids are not all numbers; pass user=... explicitly")
+    return int(users.max()) + 1
+
+
+def find_movie(movies: pd.DataFrame, title_or_item) -> int:
+    """Raw item id of a movie given by id or exact title (case and outer spaces ignored)."""
+    if isinstance(title_or_item, str):
+        text = title_or_item.strip().lower()
+        require(text != "", "Type a movie title first.")
+        hits = movies.loc[movies["title"].str.lower() == text, ITEM]
+        if len(hits) == 0:
+            near = movies.loc[movies["title"].str.lower().str.contains(text, regex=False), "title"].head(3)
+            hint = f" Did you mean: {'; '.join(near)}?" if len(near) else ""
+            raise InputError(f"No movie is titled {title_or_item.strip()!r}.{hint}")
+        return int(hits.iloc[0])
+    require(title_or_item in set(movies[ITEM]), f"No movie has id {title_or_item!r}.")
+    return int(title_or_item)
+
+
+def add_rating(current: pd.DataFrame, movies: pd.DataFrame, title_or_item, rating: float,
+               user: int, scale: RatingScale = MOVIELENS_SCALE) -> pd.DataFrame:
+    """``current`` (``user, item, rating``) with one more rating; re-rating a movie replaces it.
+
+    Raises :class:`InputError` for an unknown movie or a rating off ``scale``.
+    """
+    item = find_movie(movies, title_or_item)
+    steps = (rating - scale.low) / scale.step if scale.step else 0.0
+    require(scale.low <= rating <= scale.high and (scale.step is None or abs(steps - round(steps)) < 1e-9),
+            f"A rating must lie in {scale.low}..{scale.high}" + (f" in steps of {scale.step}" if scale.step else "")
+            + f"; got {rating}.")
+    kept = current[current[ITEM] != item]
+    row = pd.DataFrame({USER: [user], ITEM: [item], RATING: [float(rating)]})
+    return pd.concat([kept, row], ignore_index=True) if len(kept) else row
+
+
+class NewUserRatings:
+    """Controls: ``title`` (Combobox), ``rating`` (FloatSlider), buttons ``add``, ``undo``, ``clear``.
+
+    ``ratings`` holds the new user's ratings; functions passed to :meth:`on_change` are called
+    with it after every change.
+    """
+
+    def __init__(self, movies: pd.DataFrame, ratings: pd.DataFrame, user: int | None = None,
+                 n_suggestions: int = 1000):
+        self.movies = movies
+        self.user = new_user_id(ratings) if user is None else user
+        popular = ratings[ITEM].value_counts().index[:n_suggestions]
+        titles = movies.loc[movies[ITEM].isin(popular), "title"]
+        self.title = W.Combobox(placeholder="type a movie title", options=sorted(titles), ensure_option=False,
+                                description="movie", layout=W.Layout(width="420px"))
+        self.rating = W.FloatSlider(value=4.0, min=0.5, max=5.0, step=0.5, description="rating",
+                                    continuous_update=False)
+        self.add = W.Button(description="rate it", button_style="primary")
+        self.undo = W.Button(description="remove last")
+        self.clear = W.Button(description="clear all")
+        self.message = message_box()
+        self.table = W.HTML()
+        self.ratings = pd.DataFrame({USER: pd.Series(dtype="int64"), ITEM: pd.Series(dtype="int64"),
+                                     RATING: pd.Series(dtype="float64")})
+        self._listeners = []
+        self.add.on_click(lambda _b: self.rate(self.title.value, self.rating.value))
+        self.undo.on_click(lambda _b: self.remove_last())
+        self.clear.on_click(lambda _b: self.reset())
+        self.widget = W.VBox([W.HTML(f"<b>You are user {self.user}.</b> Rate a few movies:"),
+                              W.HBox([self.title, self.rating, self.add, self.undo, self.clear]),
+                              self.message, self.table])
+        self._render()
+
+    def on_change(self, listener) -> None:
+        """Call ``listener(ratings)`` after every change of the new user's ratings."""
+        self._listeners.append(listener)
+
+    def rate(self, title_or_item, rating: float) -> bool:
+        """Add (or replace) one rating; a bad title or rating shows a message. True if it was added."""
+        try:
+            self.ratings = add_rating(self.ratings, self.movies, title_or_item, float(rating), self.user)
+        except InputError as err:
+            show_message(self.message, str(err))
+            return False
+        show_message(self.message, "")
+        self._changed()
+        return True
+
+    def remove_last(self) -> None:
+        if len(self.ratings) == 0:
+            show_message(self.message, "Nothing to remove: you have not rated any movie yet.", "warning")
+            return
+        self.ratings = self.ratings.iloc[:-1].reset_index(drop=True)
+        show_message(self.message, "")
+        self._changed()
+
+    def reset(self) -> None:
+        self.ratings = self.ratings.iloc[:0]
+        show_message(self.message, "")
+        self._changed()
+
+    def _changed(self) -> None:
+        self._render()
+        for listener in self._listeners:
+            listener(self.ratings)
+
+    def _render(self) -> None:
+        if len(self.ratings) == 0:
+            self.table.value = "<i>no ratings yet</i>"
+            return
+        titles = self.movies.set_index(ITEM)["title"]
+        rows = "".join(f"<tr><td>{html.escape(str(titles.get(i, i)))}</td><td>{r:.1f}</td></tr>"
+                       for i, r in zip(self.ratings[ITEM], self.ratings[RATING]))
+        self.table.value = f"<table><tr><th>movie</th><th>your rating</th></tr>{rows}</table>"
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)

@@ -1,0 +1,178 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from recsys_lab.features import (ItemFeatures, combine_features, genre_features, idf, l2_normalize_rows,
+                                 movie_features, multi_hot, normalize_tag, tag_features, term_counts, tf_idf)
+
+
+def tf_idf_by_definition(documents):
+    """Slow reference: the module docstring's formulas, one loop per sum. Returns (dense, vocab)."""
+    vocab = sorted({t for doc in documents for t in doc})
+    n = len(documents)
+    out = np.zeros((n, len(vocab)))
+    for t_pos, term in enumerate(vocab):
+        df = sum(1 for doc in documents if term in doc)
+        term_idf = math.log((1 + n) / (1 + df)) + 1
+        for d, doc in enumerate(documents):
+            out[d, t_pos] = doc.count(term) * term_idf
+    for d in range(n):
+        norm = math.sqrt(sum(v * v for v in out[d]))
+        if norm > 0:
+            out[d] /= norm
+    return out, vocab
+
+
+HAND_DOCS = [["funny", "funny", "dark"], ["dark"], ["space"]]
+
+
+def test_term_counts_and_multi_hot_by_hand():
+    counts, vocab = term_counts(HAND_DOCS)
+    assert vocab == ["dark", "funny", "space"]
+    np.testing.assert_array_equal(counts.toarray(), [[1, 2, 0], [1, 0, 0], [0, 0, 1]])
+    hot, _ = multi_hot(HAND_DOCS)
+    np.testing.assert_array_equal(hot.toarray(), [[1, 1, 0], [1, 0, 0], [0, 0, 1]])
+    # a given vocabulary ignores other terms and keeps its own order
+    counts, vocab = term_counts(HAND_DOCS, vocabulary=["space", "funny"])
+    np.testing.assert_array_equal(counts.toarray(), [[0, 2], [0, 0], [1, 0]])
+    with pytest.raises(ValueError, match="repeated terms"):
+        term_counts(HAND_DOCS, vocabulary=["a", "a"])
+
+
+def test_tf_idf_hand_computed_example():
+    counts, _ = term_counts(HAND_DOCS)
+    # n = 3; df(dark) = 2, df(funny) = df(space) = 1
+    # idf(dark) = ln(4/3) + 1 = 1.287682, idf(funny) = idf(space) = ln(4/2) + 1 = 1.693147
+    np.testing.assert_allclose(idf(counts), [1.287682, 1.693147, 1.693147], atol=1e-6)
+    # d1 = (1 * 1.287682, 2 * 1.693147, 0) / sqrt(1.287682^2 + 3.386294^2) = (1.287682, 3.386294, 0) / 3.622860
+    #    = (0.355432, 0.934702, 0)
+    expected = np.array([[0.355432, 0.934702, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(tf_idf(counts).toarray(), expected, atol=1e-6)
+
+
+def test_tf_idf_matches_loop_by_definition():
+    rng = np.random.default_rng(3)
+    terms = [f"t{j}" for j in range(12)]
+    docs = [list(rng.choice(terms, size=rng.integers(1, 9))) for _ in range(30)] + [[]]  # one empty doc
+    reference, vocab = tf_idf_by_definition(docs)
+    counts, vocab2 = term_counts(docs)
+    assert vocab == vocab2
+    np.testing.assert_allclose(tf_idf(counts).toarray(), reference, atol=1e-12)
+    assert not tf_idf(counts)[30].toarray().any()  # the empty document stays all zero
+
+
+def test_tf_idf_matches_scikit_learn_if_installed():
+    text = pytest.importorskip("sklearn.feature_extraction.text")
+    docs = [["funny", "funny", "dark"], ["dark", "space"], ["space", "war", "war"], ["funny"]]
+    vec = text.TfidfVectorizer(analyzer=lambda doc: doc, smooth_idf=True, norm="l2", sublinear_tf=False)
+    theirs = vec.fit_transform(docs).toarray()
+    counts, vocab = term_counts(docs)
+    assert vocab == list(vec.get_feature_names_out())
+    np.testing.assert_allclose(tf_idf(counts).toarray(), theirs, atol=1e-12)
+
+
+def test_tf_idf_rejects_negative_counts():
+    with pytest.raises(ValueError, match="non-negative"):
+        tf_idf(sp.csr_matrix(np.array([[1.0, -1.0]])))
+
+
+def test_l2_normalize_rows_unit_or_zero():
+    m = l2_normalize_rows(sp.csr_matrix(np.array([[3.0, 4.0], [0.0, 0.0]])))
+    np.testing.assert_allclose(m.toarray(), [[0.6, 0.8], [0.0, 0.0]])
+
+
+def test_normalize_tag():
+    assert normalize_tag("  Twist   Ending ") == "twist ending"
+    assert normalize_tag("Pixar") == normalize_tag("pixar ")
+
+
+@pytest.fixture
+def small_movies():
+    return pd.DataFrame({"item": [30, 10, 20], "title": ["C", "A", "B"],
+                         "genres": [["Drama"], ["Comedy", "Drama"], []]})
+
+
+def test_genre_features_multi_hot(small_movies):
+    feats = genre_features(small_movies)
+    assert list(feats.items) == [10, 20, 30]  # sorted by item id
+    assert feats.names == ["genre:Comedy", "genre:Drama"]
+    np.testing.assert_array_equal(feats.matrix.toarray(), [[1, 1], [0, 0], [0, 1]])
+    assert feats.describe(10) == {"genre:Comedy": 1.0, "genre:Drama": 1.0}
+
+
+def test_genre_features_bad_input(small_movies):
+    with pytest.raises(ValueError, match="lacks column"):
+        genre_features(small_movies.drop(columns="genres"))
+    with pytest.raises(ValueError, match="list of genre names"):
+        genre_features(small_movies.assign(genres=["Drama", "Comedy|Drama", ""]))
+
+
+def test_tag_features_normalise_merge_and_filter():
+    tags = pd.DataFrame({"user": [1, 2, 3, 1, 2], "item": [10, 10, 20, 20, 30],
+                         "tag": ["Pixar", " pixar", "dark", "Pixar", "one-off"]})
+    feats = tag_features(tags)
+    assert feats.names == ["tag:dark", "tag:one-off", "tag:pixar"]
+    # item 10: pixar twice -> the only term; item 20: dark + pixar, each once
+    np.testing.assert_allclose(feats.rows([10]).toarray(), [[0, 0, 1]])
+    counts = sp.csr_matrix(np.array([[0, 0, 2], [1, 0, 1], [0, 1, 0.0]]))
+    np.testing.assert_allclose(feats.matrix.toarray(), tf_idf(counts).toarray())
+    kept = tag_features(tags, min_items=2)  # 'pixar' is on 2 items, the others on 1
+    assert kept.names == ["tag:pixar"]
+    assert kept.rows([30]).nnz == 0
+    with pytest.raises(ValueError, match="min_items"):
+        tag_features(tags, min_items=0)
+    with pytest.raises(ValueError, match="lacks column"):
+        tag_features(tags.drop(columns="tag"))
+
+
+def test_item_features_validation_and_rows():
+    m = sp.csr_matrix(np.array([[1.0, 0], [0, 2.0]]))
+    feats = ItemFeatures(np.array([5, 3]), m, ["a", "b"])
+    assert list(feats.items) == [3, 5] and feats.rows([3]).toarray().tolist() == [[0, 2.0]]
+    assert feats.rows([99, 5]).toarray().tolist() == [[0, 0], [1.0, 0]]  # unknown item: zeros
+    assert "2 items x 2 features" in repr(feats)
+    assert feats.to_frame().loc[5, "a"] == 1.0
+    with pytest.raises(ValueError, match="repeated item ids"):
+        ItemFeatures(np.array([1, 1]), m, ["a", "b"])
+    with pytest.raises(ValueError, match="one name per column"):
+        ItemFeatures(np.array([1, 2]), m, ["a"])
+    with pytest.raises(ValueError, match="one matrix row per item"):
+        ItemFeatures(np.array([1, 2, 3]), m, ["a", "b"])
+    with pytest.raises(ValueError, match="NaN"):
+        ItemFeatures(np.array([1, 2]), sp.csr_matrix(np.array([[np.nan, 0], [0, 1]])), ["a", "b"])
+
+
+def test_combine_features_dot_is_weighted_sum_of_block_cosines(small_movies):
+    genres = genre_features(small_movies)
+    tags = tag_features(pd.DataFrame({"item": [10, 30, 30, 40], "tag": ["x", "x", "y", "y"]}))
+    both = combine_features(genres, tags, weights=[2.0, 0.5])
+    assert list(both.items) == [10, 20, 30, 40] and both.n_features == 4
+
+    def cos(a, b):
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        return 0.0 if na == 0 or nb == 0 else float(a @ b / (na * nb))
+
+    for a in both.items:
+        for b in both.items:
+            expected = (2.0 * cos(genres.rows([a]).toarray()[0], genres.rows([b]).toarray()[0])
+                        + 0.5 * cos(tags.rows([a]).toarray()[0], tags.rows([b]).toarray()[0]))
+            got = (both.rows([a]) @ both.rows([b]).T).toarray()[0, 0]
+            assert got == pytest.approx(expected)
+    with pytest.raises(ValueError, match="weights must be 2 non-negative"):
+        combine_features(genres, tags, weights=[1.0])
+    with pytest.raises(ValueError, match="at least one"):
+        combine_features()
+
+
+def test_movie_features_on_movielens(movielens):
+    feats = movie_features(movielens.movies, movielens.tags)
+    assert len(feats) == len(movielens.movies)  # every movie, tagged or not
+    norms = np.sqrt(np.asarray(feats.matrix.multiply(feats.matrix).sum(axis=1)).ravel())
+    n_genres = np.array([len(g) > 0 for g in movielens.movies.sort_values("item").genres])
+    tagged = np.isin(feats.items, movielens.tags.item.unique())
+    # unit genre block + unit tag block: squared norm = [has genres] + [has tags]
+    np.testing.assert_allclose(norms ** 2, n_genres.astype(float) + tagged)
+    assert "genre:Comedy" in feats.names and "tag:pixar" in feats.names
