@@ -86,6 +86,14 @@ def test_stop_button_stops_the_loop():
     assert "stopped by request" in text(curves.message)
 
 
+def test_stop_click_arriving_after_training_is_ignored():
+    curves = TrainingCurves(live=False)
+    h = train(curves, epochs=2)
+    done = curves.status.value
+    curves.stop_button.click()                          # a click queued while the kernel was busy
+    assert curves.status.value == done == h.message and not curves.stop_requested
+
+
 def test_stop_button_works_while_training_runs_in_the_background():
     curves = TrainingCurves(live=False)
     curves.start(lambda: train(curves, epochs=100_000))

@@ -135,7 +135,13 @@ class TrainingCurves:
 
     # ----- controls -------------------------------------------------------------------------
     def stop(self, _button=None) -> None:
-        """What the Stop button does: ask ``fit_loop`` to stop after the current batch."""
+        """What the Stop button does: ask ``fit_loop`` to stop after the current batch.
+
+        A click that reaches the kernel after training ended (it was queued while a cell kept
+        the kernel busy) changes nothing.
+        """
+        if self.stop_button.disabled:
+            return
         self.stop_requested = True
         self.status.value = "stopping after the current batch…"
 
