@@ -66,6 +66,8 @@ def test_gradient_of_one_rating_matches_the_sgd_update_rule():
     """d/dp_u of (r - r̂)² + reg |p_u|² is -2 e q_i + 2 reg p_u (the rule Surprise applies)."""
     net = BiasedMF(1, 1, 3, global_mean=3.0)
     net.reset_parameters(torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        net.item_bias.fill_(0.3)                                           # so the penalty's share shows
     u = i = torch.tensor([0])
     r, reg = torch.tensor([4.5]), 0.05
     mf_loss(net(u, i), r, net.penalty(u, i), reg).backward()
