@@ -88,31 +88,6 @@ def plot_training_curves(history, metric: str | None = None, axes=None, title: s
     return ax_loss, ax_right
 
 
-def plot_heatmap(matrix, row_labels, col_labels=None, title="", value_label="value", vmin=-1.0,
-                 vmax=1.0, cmap="RdBu_r", annotate=True, fmt="{:.2f}", ax=None):
-    """Heatmap of a 2-D array ``(n_rows, n_cols)`` with labelled rows/columns and a colour bar.
-
-    ``value_label`` names the colour bar (with units if any). Cells are written out when
-    ``annotate`` and the matrix is at most 15 x 15; NaN cells are left blank.
-    """
-    matrix = np.asarray(matrix, dtype=float)
-    col_labels = row_labels if col_labels is None else col_labels
-    ax = _axes(ax, figsize=(6.5, 5.5))
-    image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    ax.figure.colorbar(image, ax=ax, label=value_label, fraction=0.046, pad=0.04)
-    ax.set_xticks(range(len(col_labels)), labels=col_labels, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(row_labels)), labels=row_labels, fontsize=8)
-    if annotate and max(matrix.shape) <= 15:
-        mid = (vmin + vmax) / 2
-        for (r, c), value in np.ndenumerate(matrix):
-            if np.isfinite(value):
-                strong = abs(value - mid) > 0.6 * (vmax - vmin) / 2
-                ax.text(c, r, fmt.format(value), ha="center", va="center", fontsize=7,
-                        color="white" if strong else "black")
-    ax.set_title(title)
-    return ax
-
-
 def plot_intervals(labels, estimates, lows, highs, title="", xlabel="value", highlight=None, ax=None):
     """Horizontal dots with error bars: one row per label, ``estimate`` within ``[low, high]``.
 

@@ -342,30 +342,36 @@ def top_k_neighbours(ratings, k: int | None = 40, similarity: str = "cosine", mi
     x = _prepare(as_rating_matrix(ratings), similarity)
     n_rows = x.shape[0]
     right = _Side(x, True)
-    rows_out, cols_out, vals_out = [], [], []
+    counts_out, cols_out, vals_out = [], [], []
     for start in range(0, n_rows, int(block_size)):
         stop = min(start + int(block_size), n_rows)
         co, sim = _block(_Side(x[start:stop], False), right, similarity)
         sim = _apply_overlap(sim, co.n, int(min_overlap), float(shrinkage))
         keep = (sim > min_similarity) & (co.cols != co.rows + start)  # never your own neighbour
-        rows, cols, sim = co.rows[keep], co.cols[keep], sim[keep]
+        rows, cols, sim = co.rows[keep], co.cols[keep], sim[keep]     # grouped by row
         counts = np.bincount(rows, minlength=stop - start)
         if k is not None and counts.max(initial=0) > k:
-            # Rows with more than k candidates: dense scratch block, k largest per row.
-            dense = np.zeros((stop - start, n_rows), dtype=np.float32)
-            dense[rows, cols] = sim
+            # Rows with more than k candidates: a dense scratch row each, k largest by argpartition.
+            crowded = np.flatnonzero(counts > k)
+            local = np.full(stop - start, -1)
+            local[crowded] = np.arange(len(crowded))
+            inside = local[rows] >= 0
+            dense = np.zeros((len(crowded), n_rows), dtype=np.float32)
+            dense[local[rows[inside]], cols[inside]] = sim[inside]
             top = np.argpartition(-dense, int(k) - 1, axis=1)[:, : int(k)]
             top_sim = np.take_along_axis(dense, top, axis=1)
-            crowded = counts > k
-            mask = crowded[:, None] & (top_sim > 0)
-            sparse_rows = ~crowded[rows]
-            rows = np.concatenate([rows[sparse_rows], np.nonzero(mask)[0]])
-            cols = np.concatenate([cols[sparse_rows], top[mask]])
-            sim = np.concatenate([sim[sparse_rows], top_sim[mask]])
-        rows_out.append(rows + start)
+            mask = top_sim > 0
+            rows = np.concatenate([rows[~inside], np.repeat(crowded, int(k)).reshape(-1, int(k))[mask]])
+            cols = np.concatenate([cols[~inside], top[mask]])
+            sim = np.concatenate([sim[~inside], top_sim[mask]])
+            order = np.argsort(rows, kind="stable")
+            rows, cols, sim = rows[order], cols[order], sim[order]
+            counts = np.bincount(rows, minlength=stop - start)
+        counts_out.append(counts)
         cols_out.append(cols)
         vals_out.append(sim.astype(np.float32))
-    out = sp.csr_matrix((np.concatenate(vals_out), (np.concatenate(rows_out), np.concatenate(cols_out))),
-                        shape=(n_rows, n_rows), dtype=np.float32)
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts_out))])
+    out = sp.csr_matrix((np.concatenate(vals_out), np.concatenate(cols_out), indptr),
+                        shape=(n_rows, n_rows))
     out.sort_indices()
     return out
