@@ -24,3 +24,14 @@ def tiny_ratings():
         "rating": [5.0, 3.0, 4.0, 4.0, 2.0, 1.0, 5.0, 3.0, 4.0],
         "timestamp": [1, 2, 3, 5, 4, 9, 8, 7, 6],
     })
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny tensors run faster on one thread (far faster on a busy machine); restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

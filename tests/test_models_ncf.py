@@ -14,13 +14,6 @@ from model_contract import ModelContract
 SMALL = dict(n_factors=4, epochs=2, batch_size=64, device="cpu")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models train fastest on one thread; on a busy machine two threads can be 10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 MODELS = [DotProduct, GMF, NCFMLP, NeuMF]
 
 

@@ -8,13 +8,6 @@ from recsys_lab.optimizers import (OPTIMIZER_NAMES, SGD, AdaGrad, Adam, AdamW, R
                                    make_optimizer, set_learning_rate)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors run faster on one thread (and far faster on a busy machine); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 STEPS = 100

@@ -13,13 +13,6 @@ from recsys_lab.schedules import (SCHEDULE_NAMES, CosineSchedule, ExponentialSch
                                   warmup_cosine_lr)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors run faster on one thread (and far faster on a busy machine); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 LR = 0.1

@@ -7,13 +7,6 @@ import torch
 from recsys_lab.optimizers import OPTIMIZER_NAMES
 from recsys_lab.surfaces import SURFACES, get_surface, run_trajectory
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors run faster on one thread (and far faster on a busy machine); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 NAMES = list(SURFACES)

@@ -11,13 +11,6 @@ USERS = np.array([0, 0, 1, 2, 2, 2, 2, 2])
 ITEMS = np.array([0, 1, 3, 0, 1, 2, 3, 4])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models train fastest on one thread; on a busy machine two threads can be 10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_choose_device():

@@ -12,13 +12,6 @@ from recsys_lab.training import (ArrayBatches, EarlyStopping, History, fit_loop,
 MSE = nn.MSELoss()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run faster on one thread (and far faster on a busy machine); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def linear_data(n=64, d=3, seed=0):

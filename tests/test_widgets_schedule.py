@@ -13,13 +13,6 @@ from recsys_lab.widgets.schedule_explorer import (PARAMS, ScheduleExplorer, comp
                                                    plateau_metric)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors run faster on one thread (and far faster on a busy machine); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def text(box):

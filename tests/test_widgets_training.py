@@ -16,12 +16,6 @@ from recsys_lab.widgets.training_curves import TrainingCurves
 MSE = nn.MSELoss()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def text(box):
