@@ -95,7 +95,7 @@ def plot_intervals(labels, estimates, lows, highs, title="", xlabel="value", hig
     in the given order; ``highlight`` (a label) is drawn in orange.
     """
     n = len(labels)
-    ax = _axes(ax, figsize=(6.5, 0.45 * n + 1.2))
+    ax = _axes(ax, figsize=(8, 0.4 * n + 1.2))
     est, low, high = (np.asarray(v, dtype=float) for v in (estimates, lows, highs))
     y = np.arange(n)[::-1]
     for row, lab in enumerate(labels):
