@@ -1,21 +1,26 @@
-"""Recommenders with one shared interface (see :mod:`recsys_lab.models.base`)."""
+"""Recommenders with one shared interface (see :mod:`recsys_lab.models.base`).
+
+One file per family: ``baselines`` (00, 13) · ``knn`` (07-08) · ``mf`` (09) · ``ncf``,
+``autorec`` (10) · ``content`` (11) · ``hybrid`` (12) · ``ease`` (13).
+"""
+from .autorec import AutoRec
 from .base import Recommender
 from .baselines import BiasBaseline, GlobalMean, MostPopular
+from .content import ContentBased, DeepContent
 from .ease import EASE
-
-__all__ = ["Recommender", "GlobalMean", "BiasBaseline", "MostPopular", "EASE"]
+from .hybrid import FeatureAugmentedHybrid, SwitchingHybrid, WeightedHybrid
 from .knn import ItemKNN, UserKNN
-
-__all__ += ["UserKNN", "ItemKNN"]
 from .mf import MatrixFactorization
 from .ncf import GMF, NCFMLP, DotProduct, NeuMF
 from .torch_data import TorchRecommender
 
-__all__ += ["TorchRecommender", "MatrixFactorization", "DotProduct", "GMF", "NCFMLP", "NeuMF"]
-from .content import ContentBased, DeepContent
-from .hybrid import FeatureAugmentedHybrid, SwitchingHybrid, WeightedHybrid
-
-__all__ += ["ContentBased", "DeepContent", "WeightedHybrid", "SwitchingHybrid", "FeatureAugmentedHybrid"]
-from .autorec import AutoRec
-
-__all__ += ["AutoRec"]
+__all__ = [
+    "Recommender", "TorchRecommender",
+    "GlobalMean", "BiasBaseline", "MostPopular",
+    "UserKNN", "ItemKNN",
+    "MatrixFactorization",
+    "DotProduct", "GMF", "NCFMLP", "NeuMF", "AutoRec",
+    "ContentBased", "DeepContent",
+    "WeightedHybrid", "SwitchingHybrid", "FeatureAugmentedHybrid",
+    "EASE",
+]
