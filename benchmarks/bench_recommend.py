@@ -17,11 +17,19 @@ TARGET_MS = 100.0
 
 def _models(features, quick: bool) -> dict:
     """name -> factory(train) for every model of the kit that exists."""
-    from recsys_lab.models import (BiasBaseline, ContentBased, DeepContent, FeatureAugmentedHybrid, MostPopular,
-                                   SwitchingHybrid, WeightedHybrid)
+    from recsys_lab.models import (EASE, AutoRec, BiasBaseline, ContentBased, DeepContent, DotProduct,
+                                   FeatureAugmentedHybrid, GlobalMean, MostPopular, NeuMF, SwitchingHybrid,
+                                   UserKNN, WeightedHybrid)
 
+    few = 1 if quick else 5  # epochs of the torch models: latency does not depend on them
     models = {
+        "GlobalMean": lambda r: GlobalMean().fit(r),
         "MostPopular": lambda r: MostPopular().fit(r),
+        "UserKNN": lambda r: UserKNN().fit(r),
+        "EASE": lambda r: EASE().fit(r),
+        "DotProduct": lambda r: DotProduct(epochs=few).fit(r, progress=False),
+        "NeuMF": lambda r: NeuMF(epochs=few).fit(r, progress=False),
+        "AutoRec": lambda r: AutoRec(epochs=few).fit(r, progress=False),
         "BiasBaseline": lambda r: BiasBaseline().fit(r),
         "ContentBased": lambda r: ContentBased(features).fit(r),
         "DeepContent": lambda r: DeepContent(features, epochs=1 if quick else 5).fit(r),
