@@ -14,6 +14,22 @@ from ..data.dataset import RatingData
 from .base import Recommender
 
 
+class BiasFallback:
+    """Cold start for models with ``global_mean_``, ``user_bias_``, ``item_bias_``, ``rating_range_``.
+
+    An unknown user or item contributes a bias of 0: a new user gets ``mu + b_i`` (and the
+    ranking of the best-liked items), a new item ``mu + b_u``, both unknown ``mu``; clipped.
+    """
+
+    def _predict_fallback(self, u, i):
+        b_u = np.where(u >= 0, self.user_bias_[np.maximum(u, 0)], 0.0)
+        b_i = np.where(i >= 0, self.item_bias_[np.maximum(i, 0)], 0.0)
+        return np.clip(self.global_mean_ + b_u + b_i, *self.rating_range_)
+
+    def _score_unknown_user(self):
+        return self.global_mean_ + self.item_bias_
+
+
 class GlobalMean(Recommender):
     """Predicts the training mean for every pair; its ranking is all ties (by item position)."""
 
@@ -32,7 +48,7 @@ class GlobalMean(Recommender):
         return {"global_mean": self.global_mean_, "prediction": self.global_mean_}
 
 
-class BiasBaseline(Recommender):
+class BiasBaseline(BiasFallback, Recommender):
     """``r_ui ~ mu + b_u + b_i``, biases shrunk towards 0 by ``reg_user`` and ``reg_item``.
 
     Each of ``epochs`` alternating steps solves exactly for one set of biases given the other:
@@ -68,17 +84,10 @@ class BiasBaseline(Recommender):
     def _predict_known(self, u, i):
         return np.clip(self.global_mean_ + self.user_bias_[u] + self.item_bias_[i], *self.rating_range_)
 
-    def _predict_fallback(self, u, i):
-        b_u = np.where(u >= 0, self.user_bias_[np.maximum(u, 0)], 0.0)
-        b_i = np.where(i >= 0, self.item_bias_[np.maximum(i, 0)], 0.0)
-        return np.clip(self.global_mean_ + b_u + b_i, *self.rating_range_)
 
     def _score_user(self, u):
         # Unclipped, so items above the top of the scale still rank by their bias.
         return self.global_mean_ + self.user_bias_[u] + self.item_bias_
-
-    def _score_unknown_user(self):
-        return self.global_mean_ + self.item_bias_
 
     def explain(self, user, item) -> dict:
         """The three terms of the prediction (0 for an unknown user or item)."""

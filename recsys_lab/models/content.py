@@ -50,6 +50,7 @@ from ..data.dataset import IdMap, RatingData
 from ..data.schema import ITEM
 from ..features import GENRE_PREFIX, TAG_PREFIX, ItemFeatures, l2_normalize_rows
 from .base import Recommender
+from .baselines import BiasFallback
 
 
 # --------------------------------------------------------------------------------------
@@ -302,7 +303,7 @@ class ContentNet(nn.Module):
                 + (self.user_factors[users] * out[:, :-1]).sum(dim=1))
 
 
-class DeepContent(_FeatureCatalogue):
+class DeepContent(BiasFallback, _FeatureCatalogue):
     """Neural content model: an item tower over features, trained on ratings (see module docstring)."""
 
     def __init__(self, item_features: ItemFeatures, n_factors: int = 16, hidden: int = 32,
@@ -383,16 +384,9 @@ class DeepContent(_FeatureCatalogue):
     def _predict_known(self, u, i):
         return np.clip(self._raw(u, i), *self.rating_range_)
 
-    def _predict_fallback(self, u, i):
-        b_u = np.where(u >= 0, self.user_bias_[np.maximum(u, 0)], 0.0)
-        c_i = np.where(i >= 0, self.item_bias_[np.maximum(i, 0)], 0.0)
-        return np.clip(self.global_mean_ + b_u + c_i, *self.rating_range_)
 
     def _score_user(self, u):
         return self.global_mean_ + self.user_bias_[u] + self.item_bias_ + self.item_factors_ @ self.user_factors_[u]
-
-    def _score_unknown_user(self):
-        return self.global_mean_ + self.item_bias_
 
     def explain(self, user, item) -> dict:
         """The terms of the prediction: ``global_mean + user_bias + item_bias + dot``."""

@@ -26,6 +26,7 @@ from torch import nn
 
 from ..data.dataset import RatingData
 from ..data.schema import ITEM, RATING, USER
+from .baselines import BiasFallback
 from .torch_data import RatingBatches, TorchRecommender
 
 INIT_STD = 0.1
@@ -69,7 +70,7 @@ class BiasedMF(nn.Module):
         return (p * p).sum(-1) + (q * q).sum(-1) + self.user_bias[users] ** 2 + self.item_bias[items] ** 2
 
 
-class MatrixFactorization(TorchRecommender):
+class MatrixFactorization(BiasFallback, TorchRecommender):
     """Biased matrix factorization for explicit ratings, trained with the kit's loop.
 
     Hyper-parameters: ``n_factors`` (embedding size), ``epochs``, ``learning_rate``, ``reg``
@@ -135,17 +136,10 @@ class MatrixFactorization(TorchRecommender):
     def _predict_known(self, u, i):
         return np.clip(self._scores(u, i), *self.rating_range_)
 
-    def _predict_fallback(self, u, i):
-        b_u = np.where(u >= 0, self.user_bias_[np.maximum(u, 0)], 0.0)
-        b_i = np.where(i >= 0, self.item_bias_[np.maximum(i, 0)], 0.0)
-        return np.clip(self.global_mean_ + b_u + b_i, *self.rating_range_)
 
     def _score_user(self, u):
         # Unclipped, so several items above the top of the scale still rank among themselves.
         return self.global_mean_ + self.user_bias_[u] + self.item_bias_ + self.item_factors_ @ self.user_factors_[u]
-
-    def _score_unknown_user(self):
-        return self.global_mean_ + self.item_bias_
 
     # ----- what the model learned -----------------------------------------------------
     def _network_ready(self) -> None:
