@@ -29,6 +29,21 @@ class BiasFallback:
     def _score_unknown_user(self):
         return self.global_mean_ + self.item_bias_
 
+    def _bias_terms(self, user, item, interaction: str | None = None) -> dict:
+        """``global_mean``, ``user_bias``, ``item_bias`` (0 when unknown), optionally the factor term
+        ``p_u . q_i`` under the name ``interaction``, and the (clipped) ``prediction``."""
+        self._check_fitted()
+        u = int(self.data_.users.to_index([user], missing="minus1")[0])
+        i = int(self.data_.items.to_index([item], missing="minus1")[0])
+        parts = {"global_mean": self.global_mean_,
+                 "user_bias": float(self.user_bias_[u]) if u >= 0 else 0.0,
+                 "item_bias": float(self.item_bias_[i]) if i >= 0 else 0.0}
+        if interaction is not None:
+            known = u >= 0 and i >= 0
+            parts[interaction] = float(self.user_factors_[u] @ self.item_factors_[i]) if known else 0.0
+        parts["prediction"] = float(self.predict([user], [item])[0])
+        return parts
+
 
 class GlobalMean(Recommender):
     """Predicts the training mean for every pair; its ranking is all ties (by item position)."""
@@ -91,13 +106,7 @@ class BiasBaseline(BiasFallback, Recommender):
 
     def explain(self, user, item) -> dict:
         """The three terms of the prediction (0 for an unknown user or item)."""
-        u = int(self.data_.users.to_index([user], missing="minus1")[0])
-        i = int(self.data_.items.to_index([item], missing="minus1")[0])
-        parts = {"global_mean": self.global_mean_,
-                 "user_bias": float(self.user_bias_[u]) if u >= 0 else 0.0,
-                 "item_bias": float(self.item_bias_[i]) if i >= 0 else 0.0}
-        parts["prediction"] = float(self.predict([user], [item])[0])
-        return parts
+        return self._bias_terms(user, item)
 
 
 class MostPopular(Recommender):

@@ -384,18 +384,9 @@ class DeepContent(BiasFallback, _FeatureCatalogue):
     def _predict_known(self, u, i):
         return np.clip(self._raw(u, i), *self.rating_range_)
 
-
     def _score_user(self, u):
         return self.global_mean_ + self.user_bias_[u] + self.item_bias_ + self.item_factors_ @ self.user_factors_[u]
 
     def explain(self, user, item) -> dict:
         """The terms of the prediction: ``global_mean + user_bias + item_bias + dot``."""
-        self._check_fitted()
-        u = int(self.data_.users.to_index([user], missing="minus1")[0])
-        i = int(self.data_.items.to_index([item], missing="minus1")[0])
-        parts = {"global_mean": self.global_mean_,
-                 "user_bias": float(self.user_bias_[u]) if u >= 0 else 0.0,
-                 "item_bias": float(self.item_bias_[i]) if i >= 0 else 0.0,
-                 "dot": float(self.user_factors_[u] @ self.item_factors_[i]) if u >= 0 and i >= 0 else 0.0}
-        parts["prediction"] = float(self.predict([user], [item])[0])
-        return parts
+        return self._bias_terms(user, item, interaction="dot")

@@ -153,15 +153,7 @@ class MatrixFactorization(BiasFallback, TorchRecommender):
 
         ``interaction`` is ``p_u · q_i``; unknown users or items contribute 0.
         """
-        self._check_fitted()
-        u = int(self.data_.users.to_index([user], missing="minus1")[0])
-        i = int(self.data_.items.to_index([item], missing="minus1")[0])
-        parts = {"global_mean": self.global_mean_,
-                 "user_bias": float(self.user_bias_[u]) if u >= 0 else 0.0,
-                 "item_bias": float(self.item_bias_[i]) if i >= 0 else 0.0,
-                 "interaction": float(self.user_factors_[u] @ self.item_factors_[i]) if u >= 0 and i >= 0 else 0.0}
-        parts["prediction"] = float(self.predict([user], [item])[0])
-        return parts
+        return self._bias_terms(user, item, interaction="interaction")
 
     def similar_items(self, item, k: int = 10, candidates=None) -> pd.DataFrame:
         """The ``k`` items whose factor vectors have the highest cosine similarity with ``item``'s.
