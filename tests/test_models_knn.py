@@ -138,6 +138,25 @@ def test_vectorized_matches_loop_by_definition(centering, user_based):
     np.testing.assert_allclose(model.predict(test.user.values, test.item.values), expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("centering", ["mean", "zscore", "baseline", None])
+@pytest.mark.parametrize("prune", [False, True])
+def test_item_knn_scores_for_one_user_equal_predict_for_every_item(centering, prune):
+    """recommend's fast path (a running count over ranked rows) picks the same voters, ties
+    included, as predict's per-pair top-k: the scores of every item agree for every user."""
+    synth = make_synthetic_ratings(n_users=60, n_items=50, density=0.3, seed=4)
+    model = ItemKNN(k=4, similarity="cosine", shrinkage=0, keep=12, centering=centering).fit(synth.ratings)
+    if prune:
+        model = model.prune(7)
+    ties = model.neighbours_.data
+    assert len(np.unique(ties)) < len(ties), "the data should contain tied similarities"
+    items = model.data_.items.to_raw(np.arange(model.data_.n_items))
+    for u, user in enumerate(model.data_.users.to_raw(np.arange(model.data_.n_users))):
+        np.testing.assert_allclose(model._score_user(u), model.predict(np.full(len(items), user), items),
+                                   rtol=1e-12, atol=0)
+    scores = model.recommend(user, k=len(items)).set_index("item")["score"]
+    np.testing.assert_allclose(scores, model.predict(np.full(len(scores), user), scores.index.values))
+
+
 def test_user_similarity_is_the_similarity_module(toy):
     model = UserKNN(similarity="pearson", shrinkage=3, min_similarity=0.1).fit(toy)
     ref = similarity_matrix(model.data_.to_csr(), "pearson", shrinkage=3)
