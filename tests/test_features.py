@@ -64,14 +64,30 @@ def test_tf_idf_matches_loop_by_definition():
     assert not tf_idf(counts)[30].toarray().any()  # the empty document stays all zero
 
 
-def test_tf_idf_matches_scikit_learn_if_installed():
-    text = pytest.importorskip("sklearn.feature_extraction.text")
+def test_tf_idf_matches_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer  # the reference implementation
+
     docs = [["funny", "funny", "dark"], ["dark", "space"], ["space", "war", "war"], ["funny"]]
-    vec = text.TfidfVectorizer(analyzer=lambda doc: doc, smooth_idf=True, norm="l2", sublinear_tf=False)
+    vec = TfidfVectorizer(analyzer=lambda doc: doc, smooth_idf=True, norm="l2", sublinear_tf=False)
     theirs = vec.fit_transform(docs).toarray()
     counts, vocab = term_counts(docs)
     assert vocab == list(vec.get_feature_names_out())
     np.testing.assert_allclose(tf_idf(counts).toarray(), theirs, atol=1e-12)
+
+
+def test_tag_features_match_scikit_learn_on_movielens(movielens):
+    """Every tagged movie's row of tag_features is scikit-learn's TF-IDF of its normalised tags."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    tags = movielens.tags.assign(tag=movielens.tags.tag.map(normalize_tag))
+    documents = tags[tags.tag != ""].groupby("item").tag.agg(list)
+    vec = TfidfVectorizer(analyzer=lambda doc: doc)  # defaults: raw counts, smooth idf, L2 rows
+    theirs = vec.fit_transform(documents.tolist())
+    ours = tag_features(movielens.tags)
+    columns = [ours.names.index(f"tag:{t}") for t in vec.get_feature_names_out()]
+    assert len(columns) == ours.matrix.shape[1] == theirs.shape[1]
+    mine = ours.rows(documents.index.values)[:, columns]
+    np.testing.assert_allclose(mine.toarray(), theirs.toarray(), atol=1e-12)
 
 
 def test_tf_idf_rejects_negative_counts():
