@@ -319,11 +319,13 @@ class ItemKNN(_KNN):
                                               float(self.shrinkage)))
 
     def _set_neighbours(self, w: sp.csr_matrix) -> None:
+        w.sort_indices()
         self.neighbours_ = w
         w_rows = np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.indptr))
         self._neighbour_keys = w_rows * w.shape[0] + w.indices
         # the same entries, each row ranked by (-similarity, item): the neighbours in voting order
-        order = np.lexsort((w.indices, -w.data, w_rows))
+        # (lexsort is stable and a row's items are sorted, so ties keep the lower item first)
+        order = np.lexsort((-w.data, w_rows))
         self._ranked_rows = w_rows[order].astype(np.int32)
         self._ranked_items = w.indices[order].astype(np.int32)
         self._ranked_sims = w.data[order]
@@ -347,7 +349,6 @@ class ItemKNN(_KNN):
         pruned.keep = int(keep)
         pruned._set_neighbours(sp.csr_matrix(
             (self._ranked_sims[top], (self._ranked_rows[top], self._ranked_items[top])), shape=w.shape))
-        pruned.neighbours_.sort_indices()
         return pruned
 
     def _candidate_counts(self, u, i):
