@@ -46,7 +46,7 @@ def figure_to_png(fig, dpi: int | None = None) -> bytes:
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})  # fast encode, bigger bytes
     return buf.getvalue()
 
 

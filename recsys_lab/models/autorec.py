@@ -27,6 +27,7 @@ from torch import nn
 from ..data.dataset import RatingData
 from ..data.schema import RATING
 from .base import Recommender
+from .ncf import leave_one_out_val_fn
 from .torch_data import RowBatches, TorchRecommender
 
 
@@ -97,15 +98,7 @@ class AutoRec(TorchRecommender):
 
     def _val_fn(self, validation: pd.DataFrame, device):
         """As the NCF models: full-catalogue leave-one-out HR@10 and NDCG@10; "loss" is 1 − NDCG@10."""
-        from .ncf import leave_one_out_metrics
-
-        def val_fn(net):
-            self.network_ = net  # score the model as it is at the end of this epoch
-            self._network_ready()
-            scores = leave_one_out_metrics(self, validation, k=10, n_negatives=None)
-            return {"loss": 1.0 - scores["ndcg"], "hit_rate@10": scores["hit_rate"], "ndcg@10": scores["ndcg"]}
-
-        return val_fn
+        return leave_one_out_val_fn(self, validation)
 
     # ----- scoring ------------------------------------------------------------------
     @torch.no_grad()

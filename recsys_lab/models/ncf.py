@@ -218,14 +218,7 @@ class ImplicitRecommender(TorchRecommender):
         return loss + reg * (net.penalty(users, pos) + net.penalty(users, neg)).mean() if reg else loss
 
     def _val_fn(self, validation: pd.DataFrame, device):
-        """Full-catalogue leave-one-out metrics; the recorded "loss" is 1 − NDCG@10."""
-        def val_fn(net):
-            self.network_ = net  # score the model as it is at the end of this epoch
-            self._network_ready()
-            scores = leave_one_out_metrics(self, validation, k=10, n_negatives=None)
-            return {"loss": 1.0 - scores["ndcg"], "hit_rate@10": scores["hit_rate"], "ndcg@10": scores["ndcg"]}
-
-        return val_fn
+        return leave_one_out_val_fn(self, validation)
 
     # ----- scoring ------------------------------------------------------------------
     def _network_ready(self) -> None:
@@ -388,6 +381,18 @@ def leave_one_out_metrics(model, test: pd.DataFrame, k: int = 10, n_negatives: i
     if n_negatives is not None:
         out.update({f"sampled_{name}": v for name, v in hit_rate_ndcg(ranks["sampled_rank"].to_numpy(), k).items()})
     return {**out, "n": len(ranks)}
+
+
+def leave_one_out_val_fn(model, validation: pd.DataFrame, k: int = 10):
+    """The per-epoch validation of an implicit model in ``fit_loop``: full-catalogue leave-one-out
+    HitRate@k and NDCG@k of ``model`` with the epoch's network; the recorded "loss" is 1 − NDCG@k."""
+    def val_fn(net):
+        model.network_ = net  # score the model as it is at the end of this epoch
+        model._network_ready()
+        scores = leave_one_out_metrics(model, validation, k=k, n_negatives=None)
+        return {"loss": 1.0 - scores["ndcg"], f"hit_rate@{k}": scores["hit_rate"], f"ndcg@{k}": scores["ndcg"]}
+
+    return val_fn
 
 
 def expected_sampled_metrics(ranks, n_candidates, n_negatives: int = 100, k: int = 10) -> dict:

@@ -13,7 +13,6 @@ a benchmark should time.
 """
 from __future__ import annotations
 
-import io
 import math
 
 import ipywidgets as W
@@ -23,7 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..activations import ELEMENTWISE, get_activation, neuron_surface
-from .common import InputError, message_box, require, show_message
+from ..plotting import figure_to_png
+from .common import Explorer, InputError, message_box, require, show_message
 
 COLOURS = dict(zip(ELEMENTWISE, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:gray")))
 X_RANGE = (-5.0, 5.0)
@@ -138,13 +138,7 @@ def draw_activation_explorer(names, w1: float, w2: float, b: float, x: float, ax
     return view
 
 
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})  # fast encode, bigger bytes
-    return buf.getvalue()
-
-
-class ActivationExplorer:
+class ActivationExplorer(Explorer):
     """The interactive explorer. Display it in a notebook cell; the controls are attributes
     (``activations``, ``w1``, ``w2``, ``b``, ``x``) so a test can set ``.value`` directly."""
 
@@ -173,9 +167,6 @@ class ActivationExplorer:
             self.message, self.image, self.readout])
         self.redraw()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
     def settings(self) -> dict:
         """The controls' values, validated; raises :class:`InputError` saying what to change."""
         names = tuple(self.activations.value)
@@ -193,7 +184,7 @@ class ActivationExplorer:
             show_message(self.message, str(err))
             return False
         self.view.update(s["names"], s["w1"], s["w2"], s["b"], s["x"])
-        self.image.value = _png(self.figure)
+        self.image.value = figure_to_png(self.figure)
         rows = activation_readout(s["names"], s["w1"], s["b"], s["x"])
         cells = "".join(f"<tr><td>{r['activation']}</td><td>{r['z']:.4f}</td><td>{r['a']:.4f}</td>"
                         f"<td>{r['da/dx']:.4f}</td></tr>" for r in rows)

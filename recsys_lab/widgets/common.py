@@ -1,7 +1,8 @@
-"""Pieces every explorer shares: the message line and input validation."""
+"""Pieces every explorer shares: display, batched redraws, the message line and input validation."""
 from __future__ import annotations
 
 import html
+from contextlib import contextmanager
 
 import ipywidgets as W
 
@@ -25,3 +26,33 @@ def require(condition: bool, text: str) -> None:
     """Raise :class:`InputError` with ``text`` unless ``condition`` holds."""
     if not condition:
         raise InputError(text)
+
+
+class Explorer:
+    """What the explorers share. ``display(explorer)`` (or leaving it last in a cell) shows
+    ``self.widget``. Controls observed with ``_on_change`` call ``redraw()``, except while the
+    constructor builds them or inside ``with self.quietly():``, which sets several controls at
+    once without a redraw per control."""
+
+    widget: W.Widget
+    _hold = True  # no redraw before the constructor has built every control
+
+    def redraw(self) -> bool:
+        raise NotImplementedError
+
+    def _on_change(self, _change=None) -> None:
+        if not self._hold:
+            self.redraw()
+
+    @contextmanager
+    def quietly(self):
+        held, self._hold = self._hold, True
+        try:
+            yield
+        finally:
+            self._hold = held
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)

@@ -16,7 +16,6 @@ function a notebook uses for a deterministic static figure.
 from __future__ import annotations
 
 import asyncio
-import io
 import math
 
 import ipywidgets as W
@@ -29,8 +28,9 @@ from matplotlib.lines import Line2D
 
 from ..activations import ELEMENTWISE
 from ..network import FullBatchTrainer, predict_grid
+from ..plotting import figure_to_png
 from ..toy_data import TOY_DATASETS, make_toy
-from .common import InputError, message_box, require, show_message
+from .common import Explorer, InputError, message_box, require, show_message
 
 MAX_HIDDEN = 256
 CLASS_COLOURS = np.array([[0.85, 0.37, 0.01, 1.0], [0.11, 0.47, 0.71, 1.0]])  # orange = 0, blue = 1
@@ -99,13 +99,7 @@ def draw_playground(trainer: FullBatchTrainer, axes=None, resolution: int = 50) 
     return view
 
 
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})  # fast encode, bigger bytes
-    return buf.getvalue()
-
-
-class NetworkPlayground:
+class NetworkPlayground(Explorer):
     """The interactive playground. Controls are attributes (``dataset``, ``noise``, ``n_points``,
     ``seed``, ``n_hidden``, ``activation``, ``learning_rate``, ``reg``, ``steps_per_redraw``,
     ``max_steps``) and buttons (``train_button``, ``stop_button``, ``step_button``,
@@ -161,9 +155,6 @@ class NetworkPlayground:
         self.widget = W.VBox([W.HBox([data_box, net_box]), buttons, self.status_line, self.message,
                               self.image])
         self.reset()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
     # ---- validation -----------------------------------------------------------------------
     def _rates(self) -> dict:
@@ -254,7 +245,7 @@ class NetworkPlayground:
         if self.trainer is None:
             return
         self.view.update(self.trainer)
-        self.image.value = _png(self.figure)
+        self.image.value = figure_to_png(self.figure)
 
     def _chunk(self) -> int:
         """Steps until the next redraw, never past *max steps*."""

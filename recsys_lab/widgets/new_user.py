@@ -15,7 +15,7 @@ import ipywidgets as W
 import pandas as pd
 
 from ..data.schema import ITEM, MOVIELENS_SCALE, RATING, USER, RatingScale
-from .common import InputError, message_box, require, show_message
+from .common import Explorer, InputError, message_box, require, show_message
 
 
 def new_user_id(ratings: pd.DataFrame) -> int:
@@ -56,7 +56,7 @@ def add_rating(current: pd.DataFrame, movies: pd.DataFrame, title_or_item, ratin
     return pd.concat([kept, row], ignore_index=True) if len(kept) else row
 
 
-class NewUserRatings:
+class NewUserRatings(Explorer):
     """Controls: ``title`` (Combobox), ``rating`` (FloatSlider), buttons ``add``, ``undo``, ``clear``.
 
     ``ratings`` holds the new user's ratings; functions passed to :meth:`on_change` are called
@@ -130,8 +130,3 @@ class NewUserRatings:
         rows = "".join(f"<tr><td>{html.escape(str(titles.get(i, i)))}</td><td>{r:.1f}</td></tr>"
                        for i, r in zip(self.ratings[ITEM], self.ratings[RATING]))
         self.table.value = f"<table><tr><th>movie</th><th>your rating</th></tr>{rows}</table>"
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)

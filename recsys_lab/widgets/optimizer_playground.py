@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from ..optimizers import OPTIMIZER_NAMES
 from ..plotting import figure_to_png
 from ..surfaces import SURFACES, get_surface, run_trajectory
-from .common import InputError, message_box, require, show_message
+from .common import Explorer, InputError, message_box, require, show_message
 
 #: One colour per optimizer, the same in every figure of notebook 04.
 COLORS = {"sgd": "tab:blue", "momentum": "tab:orange", "nesterov": "tab:green", "adagrad": "tab:red",
@@ -168,13 +168,13 @@ def draw_playground(axes, surface, trajectories: dict) -> PlaygroundDrawing:
     return drawing
 
 
-class OptimizerPlayground:
+class OptimizerPlayground(Explorer):
     """The interactive explorer. ``display(OptimizerPlayground())`` or just leave it last in a cell."""
 
     def __init__(self, surface: str = "quadratic", optimizers=("sgd", "momentum", "adam"), steps: int | None = None,
                  grad_noise: float = 0.0, seed: int = 0):
         s = get_surface(surface)
-        self.seed, self._cache, self._hold = seed, {}, True
+        self.seed, self._cache = seed, {}
         self.trajectories: dict = {}
         self.last_redraw_seconds = None
         self.surface = W.Dropdown(options=list(SURFACES), value=s.name, description="surface")
@@ -222,19 +222,12 @@ class OptimizerPlayground:
     # ----- reacting ----------------------------------------------------------------------
     def _on_surface(self, change) -> None:
         s = get_surface(change["new"])
-        self._hold = True                     # set several controls, redraw once
-        try:
+        with self.quietly():                  # set several controls, redraw once
             self.start_x.value, self.start_y.value = s.start
             self.steps.value = s.steps
             for name in OPTIMIZER_NAMES:
                 self.lr[name].value = s.learning_rates[name]
-        finally:
-            self._hold = False
         self.redraw()
-
-    def _on_change(self, _change) -> None:
-        if not self._hold:
-            self.redraw()
 
     def redraw(self) -> bool:
         """Recompute (cached) trajectories and redraw; returns ``False`` and shows a message on bad input."""
@@ -252,7 +245,3 @@ class OptimizerPlayground:
         self.image.value = figure_to_png(self.figure)
         self.last_redraw_seconds = time.perf_counter() - t0
         return True
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)

@@ -29,7 +29,7 @@ from ..features import ItemFeatures, genre_features
 from ..metrics import intra_list_diversity, popularity_from_ratings
 from ..models.base import Recommender
 from ..models.hybrid import clone, explanation_text, fit_quietly
-from .common import InputError, message_box, require, show_message
+from .common import Explorer, InputError, message_box, require, show_message
 
 
 @dataclass
@@ -138,7 +138,7 @@ def draw_comparison(lists: dict, fig: Figure | None = None) -> Figure:
     return fig
 
 
-class RecommendationExplorer:
+class RecommendationExplorer(Explorer):
     """Controls: ``mode`` (existing / new user), ``user`` (Dropdown), ``models`` (SelectMultiple),
     ``k`` (IntSlider). ``lists`` holds the last result (see :func:`recommendation_lists`)."""
 
@@ -205,8 +205,3 @@ class RecommendationExplorer:
         note = f"fitted for you in {fit_seconds:.1f} s" if self.mode.value == "new user" else ""
         show_message(self.message, note, "info")
         self.output.value = lists_html(lists)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)

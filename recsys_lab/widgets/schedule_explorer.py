@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from ..plotting import figure_to_png
 from ..schedules import SCHEDULE_NAMES, schedule_values, torch_schedule_values
-from .common import InputError, message_box, require, show_message
+from .common import Explorer, InputError, message_box, require, show_message
 
 #: Which settings each schedule uses (``total_steps`` is always ``steps - 1``: the last step is the end).
 PARAMS = {"constant": (), "step": ("step_size", "gamma"), "exponential": ("gamma",), "cosine": ("min_lr",),
@@ -116,12 +116,12 @@ def draw_schedule(ax, result: dict) -> ScheduleDrawing:
     return drawing
 
 
-class ScheduleExplorer:
+class ScheduleExplorer(Explorer):
     """The interactive explorer; leave it last in a cell or ``display(...)`` it."""
 
     def __init__(self, schedule: str = "warmup_cosine", steps: int = 100, learning_rate: float = 0.1,
                  compare: bool = True, seed: int = 0):
-        self.seed, self._hold, self.result, self.last_redraw_seconds = seed, True, None, None
+        self.seed, self.result, self.last_redraw_seconds = seed, None, None
         slider = {"continuous_update": False, "style": {"description_width": "90px"}}
         self.schedule = W.Dropdown(options=list(SCHEDULE_NAMES), value=schedule, description="schedule")
         self.learning_rate = W.FloatText(value=learning_rate, description="learning rate",
@@ -165,18 +165,11 @@ class ScheduleExplorer:
             w.layout.display = "" if k in used else "none"
 
     def _on_schedule(self, change) -> None:
-        self._hold = True
-        try:
+        with self.quietly():
             if change["new"] in GAMMA_DEFAULT:
                 self.controls["gamma"].value = GAMMA_DEFAULT[change["new"]]
             self._show_relevant()
-        finally:
-            self._hold = False
         self.redraw()
-
-    def _on_change(self, _change) -> None:
-        if not self._hold:
-            self.redraw()
 
     def redraw(self) -> bool:
         """Recompute and redraw; returns ``False`` and shows a message on impossible settings."""
@@ -192,7 +185,3 @@ class ScheduleExplorer:
         self.image.value = figure_to_png(self.figure)
         self.last_redraw_seconds = time.perf_counter() - t0
         return True
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)

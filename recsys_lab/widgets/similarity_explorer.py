@@ -23,7 +23,7 @@ from ..data.dataset import RatingData
 from ..data.schema import ITEM, USER
 from ..plotting import figure_to_png
 from ..similarity import MEASURES, similarity_matrix
-from .common import InputError, message_box, require, show_message
+from .common import Explorer, InputError, message_box, require, show_message
 
 #: Movies shown when the explorer opens: two sagas, two animations and some classics.
 DEFAULT_MOVIES = (1, 3114, 260, 1196, 2571, 296, 318, 356, 593, 2959)
@@ -146,7 +146,7 @@ def neighbour_table_html(result: dict) -> str:
     return head + table.to_html(index=False, escape=True)
 
 
-class SimilarityExplorer:
+class SimilarityExplorer(Explorer):
     """The interactive explorer; leave it last in a cell or ``display(...)`` it.
 
     ``ratings``: tidy frame (user, item, rating); ``movies``: the MovieLens movies table.
@@ -158,7 +158,7 @@ class SimilarityExplorer:
         self.data = RatingData(ratings)
         self.ratings, self.movies = ratings, movies
         self.titles = dict(zip(movies[ITEM], movies["title"]))
-        self.result, self.last_redraw_seconds, self._hold = None, None, True
+        self.result, self.last_redraw_seconds = None, None
         style = {"description_width": "110px"}
         self.kind = W.ToggleButtons(options=["users", "movies"], value=kind, description="compare")
         self.users = W.Text(value=", ".join(map(str, users)), description="user ids", style=style,
@@ -232,10 +232,6 @@ class SimilarityExplorer:
         self.redraw()
 
     # ----- drawing ----------------------------------------------------------------------
-    def _on_change(self, _change) -> None:
-        if not self._hold:
-            self.redraw()
-
     def redraw(self) -> bool:
         """Recompute and redraw; returns ``False`` and shows a message on impossible settings."""
         t0 = time.perf_counter()
@@ -255,18 +251,11 @@ class SimilarityExplorer:
         show_message(self.message, "")
         options = list(zip(self.result["labels"], self.result["ids"]))
         if list(self.focus.options) != options:
-            self._hold = True
-            try:
+            with self.quietly():
                 self.focus.options = options
                 self.focus.value = self.result["focus"]
-            finally:
-                self._hold = False
         self.drawing.update(self.result)
         self.image.value = figure_to_png(self.figure)
         self.table.value = neighbour_table_html(self.result)
         self.last_redraw_seconds = time.perf_counter() - t0
         return True
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)

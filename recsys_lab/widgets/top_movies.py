@@ -10,10 +10,10 @@ import pandas as pd
 from IPython.display import display
 
 from ..data.summary import top_rated
-from .common import InputError, message_box, require, show_message
+from .common import Explorer, InputError, message_box, require, show_message
 
 
-class TopMoviesExplorer:
+class TopMoviesExplorer(Explorer):
     """Controls: ``min_ratings`` (IntSlider), ``damping`` (FloatSlider), ``n`` (BoundedIntText)."""
 
     def __init__(self, ratings: pd.DataFrame, movies: pd.DataFrame):
@@ -47,6 +47,3 @@ class TopMoviesExplorer:
         with self.output:
             self.output.clear_output(wait=True)
             display(table.style.hide(axis="index").format({"score": "{:.3f}"}))
-
-    def _ipython_display_(self):
-        display(self.widget)

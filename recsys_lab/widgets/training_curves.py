@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 
 from ..plotting import figure_to_png
 from ..training import History
-from .common import message_box, show_message
+from .common import Explorer, message_box, show_message
 
 
 class CurvesDrawing:
@@ -76,7 +76,7 @@ class CurvesDrawing:
             ax.autoscale_view()
 
 
-class TrainingCurves:
+class TrainingCurves(Explorer):
     """Train/validation loss and one metric, redrawn while ``fit_loop`` runs, with a Stop button."""
 
     def __init__(self, metric: str | None = None, title: str = "", min_interval: float = 0.3, live: bool = True):
@@ -199,7 +199,3 @@ class TrainingCurves:
         if self._thread is not None:
             self._thread.join(timeout)
         return self.result
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
