@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .bench_leaderboard import fit_quietly, one_torch_thread
+from recsys_lab.models.hybrid import fit_quietly
+
 from .common import Section, machine_note, measure
+from .leaderboard_jobs import one_torch_thread
 
 
 SIZES = {  # name: (n_users, n_items, n_ratings)

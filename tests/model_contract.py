@@ -7,7 +7,6 @@
 import functools
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from recsys_lab.data import make_synthetic_ratings, random_split

@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import pytest
 
 from recsys_lab.models import BiasBaseline, GlobalMean, MostPopular

@@ -1,6 +1,5 @@
 """The project's own files: dependencies declared alike everywhere, no downloads in the kit."""
 import re
-import subprocess
 import tomllib
 from pathlib import Path
 

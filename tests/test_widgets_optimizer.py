@@ -2,7 +2,6 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import torch
 
 from recsys_lab.surfaces import SURFACES, run_trajectory
 from recsys_lab.widgets.common import InputError

@@ -5,7 +5,6 @@ import re
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import torch
 
 from recsys_lab.schedules import SCHEDULE_NAMES, step_lr, warmup_cosine_lr
 from recsys_lab.widgets.common import InputError

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import RatingData
-from ..data.schema import ITEM, RATING
+from ..data.schema import ITEM
 
 
 class Recommender:

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..data.dataset import RatingData
 from .base import Recommender
