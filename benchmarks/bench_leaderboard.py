@@ -18,7 +18,8 @@ x n_epochs 40 / 20; Surprise KNNWithMeans sim msd / pearson_baseline (shrinkage 
 ALS factors 64 / 128 x regularization 0.1 / 0.01, 1 x alpha 1 / 10, 40; implicit cosine K 50 /
 20, 100 (the kit's cosine-sum recipe, the same algorithm, uses the same K); implicit BPR
 factors 100 (default) / 64, 128 x learning rate 0.01 / 0.05. The neural models of the kit
-(DotProduct, GMF, NCFMLP, NeuMF, AutoRec) and the content and hybrid models run with their defaults:
+(DotProduct, GMF, NCFMLP, NeuMF, AutoRec), the content and hybrid models and ItemKNN ranked by
+similarity sum (k=40 as above) run with their defaults:
 they were not tuned, which the leaderboard's reader should keep in mind.
 
 Each (model, task) runs in a fresh process (``common.measure``): fit and predict seconds are

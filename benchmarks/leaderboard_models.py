@@ -28,6 +28,7 @@ KIT = {
     "MostPopular": ("recsys_lab.models.MostPopular", {}, RANKING),
     "UserKNN": ("recsys_lab.models.knn.UserKNN", {"k": 40, "centering": "baseline"}, BOTH),
     "ItemKNN": ("recsys_lab.models.knn.ItemKNN", {"k": 40, "centering": "baseline"}, BOTH),
+    "ItemKNN (ranked by similarity sum)": ("recsys_lab.models.knn.ItemKNN", {"k": 40, "ranking": "sum"}, RANKING),
     "MatrixFactorization": ("recsys_lab.models.mf.MatrixFactorization",
                             {"n_factors": 64, "epochs": 10, "reg": 0.2, "seed": SEED}, BOTH),
     "DotProduct": ("recsys_lab.models.ncf.DotProduct", {"loss": "bpr", "seed": SEED}, RANKING),

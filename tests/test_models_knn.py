@@ -24,6 +24,11 @@ class TestItemKNNPrunedContract(ModelContract):
         return ItemKNN(k=5, keep=8, similarity="msd", centering="zscore", **kw)
 
 
+class TestItemKNNSumRankingContract(ModelContract):
+    def make_model(self, **kw):
+        return ItemKNN(k=10, ranking="sum", **kw)
+
+
 class TestUserKNNBaselineContract(ModelContract):
     def make_model(self, **kw):
         return UserKNN(k=10, similarity="pearson", centering="baseline", **kw)
@@ -155,6 +160,36 @@ def test_item_knn_scores_for_one_user_equal_predict_for_every_item(centering, pr
                                    rtol=1e-12, atol=0)
     scores = model.recommend(user, k=len(items)).set_index("item")["score"]
     np.testing.assert_allclose(scores, model.predict(np.full(len(scores), user), scores.index.values))
+
+
+def test_item_knn_sum_ranking_scores_are_the_voters_similarities():
+    """ranking="sum": each item's score is the sum of the similarities of the items that vote on it
+    (as explain() lists them, through predict's per-pair path); predictions do not change."""
+    synth = make_synthetic_ratings(n_users=30, n_items=40, density=0.3, seed=6)
+    settings = dict(k=3, similarity="cosine", shrinkage=0, keep=10)
+    by_sum = ItemKNN(ranking="sum", **settings).fit(synth.ratings)
+    by_rating = ItemKNN(**settings).fit(synth.ratings)
+    items = by_sum.data_.items.to_raw(np.arange(by_sum.data_.n_items))
+    for user in by_sum.data_.users.to_raw(np.arange(0, by_sum.data_.n_users, 7)):
+        scores = by_sum.recommend(user, k=len(items), exclude_seen=False).set_index("item")["score"]
+        expected = [by_sum.explain(user, item)["similarity"].sum() for item in scores.index]
+        np.testing.assert_allclose(scores.to_numpy(), expected, rtol=1e-6)
+        np.testing.assert_array_equal(by_sum.predict(np.full(len(items), user), items),
+                                      by_rating.predict(np.full(len(items), user), items))
+    top = by_sum.recommend(user, k=5)
+    assert top["score"].is_monotonic_decreasing and not top["item"].isin(
+        synth.ratings.item[synth.ratings.user == user]).any()
+
+
+def test_item_knn_sum_ranking_by_hand(toy):
+    """A rated i1 and i2; with k=2 both vote on i3, so its score is s(i3,i1) + s(i3,i2)."""
+    model = ItemKNN(k=2, similarity="msd", shrinkage=0, keep=None, ranking="sum").fit(toy)
+    w = pd.DataFrame(model.neighbours_.toarray(), index=["i1", "i2", "i3"], columns=["i1", "i2", "i3"])
+    scores = model.recommend("A", k=3, exclude_seen=False).set_index("item")["score"]
+    assert scores["i3"] == pytest.approx(w.loc["i3", "i1"] + w.loc["i3", "i2"])
+    assert scores["i1"] == pytest.approx(w.loc["i1", "i2"])  # i1 cannot vote on itself
+    with pytest.raises(ValueError, match="ranking must be 'rating'"):
+        ItemKNN(ranking="best").fit(toy)
 
 
 def test_user_similarity_is_the_similarity_module(toy):

@@ -27,7 +27,10 @@ For an unknown item the prediction is the user's mean, for an unknown user the i
 for both the global mean (``unknown="error"`` raises ``KeyError`` instead). Predictions are
 clipped to the range of the training ratings. An unknown user is recommended the most-rated
 items. ``recommend`` ranks by predicted rating: an item predicted from one weakly similar
-neighbour can reach the top (notebook 08 shows it and two remedies).
+neighbour can reach the top (notebook 08 shows it and two remedies). ``ItemKNN(ranking="sum")``
+is the second remedy: it ranks by the *sum* of the voters' similarities,
+``score(u, i) = sum_N s_ij`` (Deshpande & Karypis, 2004), which rewards items close to many of
+the user's items; ``predict`` still returns ratings.
 
 **Defaults** (UserKNN: ``msd``, ``shrinkage=10``; ItemKNN: ``adjusted_cosine``,
 ``shrinkage=100``, ``keep=500``; both ``k=40``, ``centering="mean"``) are safe choices within
@@ -51,6 +54,7 @@ from .base import Recommender
 from .baselines import BiasBaseline
 
 CENTERINGS = ("mean", "zscore", "baseline", None)
+RANKINGS = ("rating", "sum")  # what ItemKNN.recommend ranks by
 _CHUNK = 2_000_000  # candidate (pair, neighbour) rows handled at once; bounds memory
 
 
@@ -299,9 +303,9 @@ class ItemKNN(_KNN):
 
     def __init__(self, k: int = 40, similarity: str = "adjusted_cosine", min_overlap: int = 1,
                  min_similarity: float = 0.0, shrinkage: float = 100.0, centering: str | None = "mean",
-                 keep: int | None = 500, unknown: str = "fallback"):
+                 keep: int | None = 500, ranking: str = "rating", unknown: str = "fallback"):
         super().__init__(k, similarity, min_overlap, min_similarity, shrinkage, centering, unknown)
-        self.keep = keep
+        self.keep, self.ranking = keep, ranking
 
     @staticmethod
     def _check_keep(keep) -> None:
@@ -310,6 +314,9 @@ class ItemKNN(_KNN):
 
     def _fit_neighbours(self, data, ratings, deviations) -> None:
         self._check_keep(self.keep)
+        if self.ranking not in RANKINGS:
+            raise ValueError(f"ranking must be 'rating' (by predicted rating) or 'sum' (by the sum of the "
+                             f"voters' similarities), got {self.ranking!r}")
         self._dev_csr = deviations
         self._ratings_csr = ratings
         rows = np.repeat(np.arange(data.n_users, dtype=np.int64), np.diff(deviations.indptr))
@@ -377,7 +384,8 @@ class ItemKNN(_KNN):
         return _top_k(pair, cand, sim.astype(np.float64), dev, int(self.k))
 
     def _score_user(self, u):
-        """Predicted rating of every item for user ``u``: ``_predict_known`` for all items at once.
+        """Every item's score for user ``u``: the predicted rating (``_predict_known`` for all
+        items at once), or with ``ranking="sum"`` the sum of the voters' similarities.
 
         Each item's ranked neighbour row is masked to the items ``u`` rated; the first ``k``
         masked entries of a row (a running count, no sort) are its voters. The cost is one pass
@@ -387,14 +395,16 @@ class ItemKNN(_KNN):
         rated_items, n = self._dev_csr.indices[start:stop], self.data_.n_items
         rated = np.zeros(n, dtype=bool)
         rated[rated_items] = True
-        deviation = np.zeros(n)
-        deviation[rated_items] = self._dev_csr.data[start:stop]
         votes = rated[self._ranked_items]
         seen = np.cumsum(votes, dtype=np.int32)  # running count of votes, over all rows
         indptr = self.neighbours_.indptr
         before_row = np.r_[0, seen][indptr[:-1]]
         voters = np.flatnonzero(votes & (seen - np.repeat(before_row, np.diff(indptr)) <= int(self.k)))
         item, sim = self._ranked_rows[voters], self._ranked_sims[voters].astype(np.float64)
+        if self.ranking == "sum":
+            return np.bincount(item, sim, n)
+        deviation = np.zeros(n)
+        deviation[rated_items] = self._dev_csr.data[start:stop]
         return self._aggregate(np.full(n, u), np.arange(n),
                                np.bincount(item, sim * deviation[self._ranked_items[voters]], n),
                                np.bincount(item, sim, n))
