@@ -29,6 +29,7 @@ def _models(features, quick: bool) -> dict:
         "BiasBaseline": lambda r: BiasBaseline().fit(r),
         "UserKNN": lambda r: UserKNN().fit(r),
         "ItemKNN": lambda r: ItemKNN().fit(r),
+        "ItemKNN(ranking='sum')": lambda r: ItemKNN(ranking="sum").fit(r),
         "EASE": lambda r: EASE().fit(r),
         "MatrixFactorization": lambda r: mf().fit(r, progress=False),
         "DotProduct": lambda r: DotProduct(epochs=few).fit(r, progress=False),
@@ -41,7 +42,7 @@ def _models(features, quick: bool) -> dict:
         "WeightedHybrid(MatrixFactorization, ContentBased)": lambda r: WeightedHybrid(
             {"mf": mf(), "content": ContentBased(features)}, [0.7, 0.3]).fit(r),
         "SwitchingHybrid(ItemKNN, ContentBased)": lambda r: SwitchingHybrid(
-            ItemKNN(), ContentBased(features), min_ratings=10).fit(r),
+            ItemKNN(ranking="sum"), ContentBased(features), min_ratings=10).fit(r),
         "FeatureAugmentedHybrid(DeepContent, BiasBaseline)": lambda r: FeatureAugmentedHybrid(
             DeepContent(features, epochs=few), BiasBaseline(), n_pseudo=10).fit(r),
         "FeatureAugmentedHybrid(DeepContent, MatrixFactorization)": lambda r: FeatureAugmentedHybrid(
