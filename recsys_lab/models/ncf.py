@@ -170,8 +170,9 @@ class ImplicitRecommender(TorchRecommender):
     (pairwise, ``n_negatives`` sampled items per positive, one triple each).
     """
 
-    def _init_common(self, n_factors, epochs, learning_rate, reg, batch_size, loss, n_negatives,
-                     optimizer, seed, device, unknown):
+    def __init__(self, n_factors: int = 32, epochs: int = 10, learning_rate: float = 0.005, reg: float = 0.0,
+                 batch_size: int = 1024, loss: str = "bce", n_negatives: int = 4, optimizer="adam",
+                 seed: int = 0, device: str = "auto", unknown: str = "fallback"):
         Recommender.__init__(self, unknown)
         self.n_factors, self.epochs, self.learning_rate, self.reg = n_factors, epochs, learning_rate, reg
         self.batch_size, self.loss, self.n_negatives = batch_size, loss, n_negatives
@@ -251,12 +252,6 @@ class ImplicitRecommender(TorchRecommender):
 class DotProduct(ImplicitRecommender):
     """``s = p_u · q_i + b_i``: plain matrix factorization for implicit feedback."""
 
-    def __init__(self, n_factors: int = 32, epochs: int = 10, learning_rate: float = 0.005, reg: float = 0.0,
-                 batch_size: int = 1024, loss: str = "bce", n_negatives: int = 4, optimizer="adam",
-                 seed: int = 0, device: str = "auto", unknown: str = "fallback"):
-        self._init_common(n_factors, epochs, learning_rate, reg, batch_size, loss, n_negatives,
-                          optimizer, seed, device, unknown)
-
     def _make_net(self, n_users, n_items):
         return DotNet(n_users, n_items, int(self.n_factors))
 
@@ -264,39 +259,30 @@ class DotProduct(ImplicitRecommender):
 class GMF(ImplicitRecommender):
     """Generalized matrix factorization (He et al., 2017): ``s = h · (p_u ⊙ q_i) + b``."""
 
-    def __init__(self, n_factors: int = 32, epochs: int = 10, learning_rate: float = 0.005, reg: float = 0.0,
-                 batch_size: int = 1024, loss: str = "bce", n_negatives: int = 4, optimizer="adam",
-                 seed: int = 0, device: str = "auto", unknown: str = "fallback"):
-        self._init_common(n_factors, epochs, learning_rate, reg, batch_size, loss, n_negatives,
-                          optimizer, seed, device, unknown)
-
     def _make_net(self, n_users, n_items):
         return GMFNet(n_users, n_items, int(self.n_factors))
 
 
-class NCFMLP(ImplicitRecommender):
-    """The MLP model of neural collaborative filtering (He et al., 2017) on ``[p_u, q_i]``."""
+class _TowerRecommender(ImplicitRecommender):
+    """The implicit models with an MLP tower on ``[p_u, q_i]``: ``layers`` are its hidden widths."""
 
     def __init__(self, n_factors: int = 32, layers=(64, 32, 16), epochs: int = 10, learning_rate: float = 0.005,
                  reg: float = 0.0, batch_size: int = 1024, loss: str = "bce", n_negatives: int = 4,
                  optimizer="adam", seed: int = 0, device: str = "auto", unknown: str = "fallback"):
         self.layers = layers
-        self._init_common(n_factors, epochs, learning_rate, reg, batch_size, loss, n_negatives,
-                          optimizer, seed, device, unknown)
+        super().__init__(n_factors, epochs, learning_rate, reg, batch_size, loss, n_negatives, optimizer, seed,
+                         device, unknown)
+
+
+class NCFMLP(_TowerRecommender):
+    """The MLP model of neural collaborative filtering (He et al., 2017) on ``[p_u, q_i]``."""
 
     def _make_net(self, n_users, n_items):
         return MLPNet(n_users, n_items, int(self.n_factors), tuple(self.layers))
 
 
-class NeuMF(ImplicitRecommender):
+class NeuMF(_TowerRecommender):
     """Neural matrix factorization (He et al., 2017): GMF and MLP fused by one output layer."""
-
-    def __init__(self, n_factors: int = 32, layers=(64, 32, 16), epochs: int = 10, learning_rate: float = 0.005,
-                 reg: float = 0.0, batch_size: int = 1024, loss: str = "bce", n_negatives: int = 4,
-                 optimizer="adam", seed: int = 0, device: str = "auto", unknown: str = "fallback"):
-        self.layers = layers
-        self._init_common(n_factors, epochs, learning_rate, reg, batch_size, loss, n_negatives,
-                          optimizer, seed, device, unknown)
 
     def _make_net(self, n_users, n_items):
         return NeuMFNet(n_users, n_items, int(self.n_factors), tuple(self.layers))
