@@ -76,7 +76,9 @@ def test_impossible_choices_give_messages(explorer):
 def test_new_user_rates_and_gets_refitted_models(explorer, models):
     new = explorer.new_user
     assert new.user == 5                                     # one more than the largest id
+    assert not explorer.user.disabled
     explorer.mode.value = "new user"
+    assert explorer.user.disabled                            # the user dropdown does not apply
     explorer.models.value = ("Popular", "Content")
     assert new.rate("b (2001)", 5.0)                          # case-insensitive exact title
     assert new.rate(50, 4.5)

@@ -187,6 +187,7 @@ class RecommendationExplorer(Explorer):
 
     def update(self) -> None:
         """Recompute the lists from the controls; a bad combination shows a message instead."""
+        self.user.disabled = self.mode.value == "new user"  # the new user replaces the chosen one
         try:
             chosen = list(self.models.value)
             require(len(chosen) > 0, "Choose at least one model (ctrl/cmd-click to pick several).")
