@@ -296,6 +296,8 @@ class UserKNN(_KNN):
 class ItemKNN(_KNN):
     """Item-based kNN: "because you rated X". Keeps the ``keep`` most similar items per item.
 
+    ``ranking`` says what ``recommend`` orders by: ``"rating"`` (the predicted rating) or
+    ``"sum"`` (the sum of the voters' similarities; better top-N lists, see the module notes).
     ``neighbours_`` is the pruned item x item similarity (float32 CSR, diagonal excluded).
     """
 
