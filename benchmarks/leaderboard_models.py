@@ -140,7 +140,7 @@ class CosineSumKNN(Recommender):
         return np.array([self._score_user(a)[b] for a, b in zip(u, i)])
 
     def _score_user(self, u):
-        return self.sim_[self.seen_.indices[self.seen_.indptr[u]:self.seen_.indptr[u + 1]]].sum(axis=0)
+        return self.sim_[self._seen_items(u)].sum(axis=0)
 
 
 def kit_models() -> tuple[list[tuple[str, str, dict, tuple]], list[str]]:

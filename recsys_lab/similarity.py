@@ -165,17 +165,18 @@ class _CoRated:
         lost = np.flatnonzero(got != counts)
         if len(lost):  # the few rows that lost pairs: a (lost row x column) table of entry positions
             table = np.empty((len(lost), self.pattern.shape[1]), dtype=np.int64)
-            row, entry = _entries(self.pattern.indptr, lost)
+            row, entry = row_entries(self.pattern.indptr, lost)
             table[row, self.cols[entry]] = entry
-            row, entry = _entries(product.indptr, lost)
+            row, entry = row_entries(product.indptr, lost)
             target[entry] = table[row, product.indices[entry]]
         out = np.zeros(len(self.n), dtype=product.dtype)  # a dropped sum was exactly 0
         out[target] = product.data
         return out
 
 
-def _entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Entry positions of the given CSR rows: ``(p, entry)`` with ``p`` indexing ``rows``."""
+def row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entry positions of the given CSR/CSC rows: ``(p, entry)`` with ``p`` indexing ``rows``
+    (``rows`` may repeat; row ``rows[p]``'s entries are ``entry[p_mask]`` in storage order)."""
     lengths = indptr[rows + 1] - indptr[rows]
     p = np.repeat(np.arange(len(rows)), lengths)
     return p, np.arange(len(p)) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(indptr[rows], lengths)
@@ -227,7 +228,8 @@ def _block(a: _Side, b: _Side, similarity: str) -> tuple[_CoRated, np.ndarray]:
     return co, np.clip(sim, -1.0, 1.0)
 
 
-def _check(similarity: str, min_overlap, shrinkage) -> None:
+def check_settings(similarity: str, min_overlap, shrinkage) -> None:
+    """Raise ``ValueError`` naming the first impossible similarity setting."""
     if similarity not in MEASURES:
         raise ValueError(f"similarity must be one of {MEASURES}, got {similarity!r}")
     if int(min_overlap) != min_overlap or min_overlap < 1:
@@ -262,7 +264,7 @@ def similarity_matrix(ratings, similarity: str = "cosine", min_overlap: int = 1,
     so a similarity resting on few co-rated columns is pulled towards 0. Column means for
     ``adjusted_cosine`` always come from the whole matrix.
     """
-    _check(similarity, min_overlap, shrinkage)
+    check_settings(similarity, min_overlap, shrinkage)
     x = _prepare(as_rating_matrix(ratings), similarity)
     left = x[_rows(rows, x.shape[0], "rows")]
     right = x[_rows(others, x.shape[0], "others")]
@@ -333,7 +335,7 @@ def top_k_neighbours(ratings, k: int | None = 40, similarity: str = "cosine", mi
     threshold. Which of several rows tied at the cut is kept is arbitrary but deterministic. Rows are processed
     ``block_size`` at a time, so memory grows with ``block_size * n_rows``, not ``n_rows^2``.
     """
-    _check(similarity, min_overlap, shrinkage)
+    check_settings(similarity, min_overlap, shrinkage)
     if k is not None and (int(k) != k or k < 1):
         raise ValueError(f"k must be a whole number >= 1 or None (keep all), got {k!r}")
     if not min_similarity >= 0:

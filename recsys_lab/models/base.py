@@ -104,6 +104,23 @@ class Recommender:
         return np.asarray(self.seen_.sum(axis=0)).ravel().astype(np.float64)
 
     # ----- ranking ------------------------------------------------------------------
+    def _seen_items(self, u: int) -> np.ndarray:
+        """Positions of the items known user position ``u`` interacted with in training."""
+        return self.seen_.indices[self.seen_.indptr[u]:self.seen_.indptr[u + 1]]
+
+    def _user_scores(self, u: int) -> np.ndarray:
+        """Every item's ranking score (float64) for user position ``u``; -1 is an unknown user."""
+        return np.asarray(self._score_user(u) if u >= 0 else self._score_unknown_user(), dtype=np.float64)
+
+    def _candidate_scores(self, u: int, exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """What ``recommend`` ranks for user position ``u`` (-1: unknown): every item's score
+        and which items are candidates (a finite score, not seen when ``exclude_seen``)."""
+        scores = self._user_scores(u)
+        candidates = np.isfinite(scores)
+        if exclude_seen and u >= 0:
+            candidates[self._seen_items(u)] = False
+        return scores, candidates
+
     def recommend(self, user, k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
         """Top-``k`` items for raw user id ``user`` as a frame (``item``, ``score``), best first.
 
@@ -114,16 +131,10 @@ class Recommender:
         if int(k) != k or k < 1:
             raise ValueError(f"k must be a positive whole number, got {k!r}")
         u = int(self.data_.users.to_index([user], missing="minus1")[0])
-        if u < 0:
-            if self.unknown == "error":
-                raise KeyError(f"{type(self).__name__} was not fitted on user {user!r}; "
-                               f"use unknown='fallback' for a non-personalised list")
-            scores = self._score_unknown_user()
-        else:
-            scores = np.asarray(self._score_user(u), dtype=np.float64).copy()
-        candidates = np.isfinite(scores)
-        if exclude_seen and u >= 0:
-            candidates[self.seen_.indices[self.seen_.indptr[u]:self.seen_.indptr[u + 1]]] = False
+        if u < 0 and self.unknown == "error":
+            raise KeyError(f"{type(self).__name__} was not fitted on user {user!r}; "
+                           f"use unknown='fallback' for a non-personalised list")
+        scores, candidates = self._candidate_scores(u, exclude_seen)
         pos = np.flatnonzero(candidates)
         order = pos[np.lexsort((pos, -scores[pos]))][: int(k)]  # ties: lower position first
         return pd.DataFrame({ITEM: self.data_.items.to_raw(order), "score": scores[order]})

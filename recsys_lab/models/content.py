@@ -186,11 +186,7 @@ class ContentBased(_FeatureCatalogue):
         return np.divide(dots, norms, out=np.zeros(len(u)), where=norms > 0)
 
     def _predict_fallback(self, u, i):
-        known = (u >= 0) & (i >= 0)
-        out = np.zeros(len(u))
-        if known.any():
-            out[known] = self._predict_known(u[known], i[known])
-        return out
+        return np.zeros(len(u))  # no profile or no features: no match (cosine 0)
 
     def _score_user(self, u):
         if self.profile_norms_[u] == 0:

@@ -71,9 +71,6 @@ class EASE(Recommender):
     def _fit(self, data: RatingData) -> None:
         self.weights_ = ease_weights(self.seen_, float(self.reg))
 
-    def _history(self, u: int) -> np.ndarray:
-        return self.seen_.indices[self.seen_.indptr[u]:self.seen_.indptr[u + 1]]
-
     def _predict_known(self, u, i):
         out = np.empty(len(u), dtype=np.float64)
         order = np.argsort(u, kind="stable")
@@ -81,14 +78,14 @@ class EASE(Recommender):
         bounds = np.r_[starts, len(order)]
         for j, user in enumerate(users):            # one pass per distinct user, not per pair
             rows = order[bounds[j]:bounds[j + 1]]
-            out[rows] = self.weights_[self._history(user)][:, i[rows]].sum(axis=0)
+            out[rows] = self.weights_[self._seen_items(user)][:, i[rows]].sum(axis=0)
         return out
 
     def _predict_fallback(self, u, i):
         return np.zeros(len(u))
 
     def _score_user(self, u):
-        return self.weights_[self._history(u)].sum(axis=0)
+        return self.weights_[self._seen_items(u)].sum(axis=0)
 
     def explain(self, user, item) -> pd.DataFrame:
         """The user's rated items with their weight towards ``item`` (``B_ij``), largest effect first.
@@ -100,7 +97,7 @@ class EASE(Recommender):
         j = int(self.data_.items.to_index([item], missing="minus1")[0])
         if u < 0 or j < 0:
             raise KeyError(f"EASE was not fitted on user {user!r} / item {item!r}: nothing to explain")
-        hist = self._history(u)
+        hist = self._seen_items(u)
         weights = self.weights_[hist, j]
         order = np.lexsort((hist, -np.abs(weights)))
         return pd.DataFrame({ITEM: self.data_.items.to_raw(hist[order]), "weight": weights[order]})

@@ -157,11 +157,10 @@ class _Hybrid(Recommender):
         (-1: unknown user), shape ``(n_items,)``; NaN where the part does not know the item."""
         model = self._parts()[name]
         um = int(self.user_maps_[name][u]) if u >= 0 else -1
-        scores = model._score_user(um) if um >= 0 else model._score_unknown_user()
         imap = self.item_maps_[name]
         out = np.full(self.data_.n_items, np.nan)
         known = imap >= 0
-        out[known] = np.asarray(scores, dtype=np.float64)[imap[known]]
+        out[known] = model._user_scores(um)[imap[known]]
         return out
 
     def _vector(self, u: int) -> np.ndarray:

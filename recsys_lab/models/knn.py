@@ -49,21 +49,14 @@ import scipy.sparse as sp
 
 from ..data.dataset import RatingData
 from ..data.schema import ITEM, USER
-from ..similarity import MEASURES, co_rated_counts, similarity_matrix, top_k_neighbours
+from ..similarity import (check_settings, co_rated_counts, row_entries, similarity_matrix,
+                          top_k_neighbours)
 from .base import Recommender
 from .baselines import BiasBaseline
 
 CENTERINGS = ("mean", "zscore", "baseline", None)
 RANKINGS = ("rating", "sum")  # what ItemKNN.recommend ranks by
 _CHUNK = 2_000_000  # candidate (pair, neighbour) rows handled at once; bounds memory
-
-
-def _expand(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each ``p``, the entry positions of CSR/CSC row ``rows[p]``: returns ``(pair, entry)``."""
-    starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
-    pair = np.repeat(np.arange(len(rows)), lengths)
-    offsets = np.arange(len(pair)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return pair, np.repeat(starts, lengths) + offsets
 
 
 def _lookup(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
@@ -104,15 +97,10 @@ class _KNN(Recommender):
     def _check_params(self) -> None:
         if isinstance(self.k, bool) or int(self.k) != self.k or self.k < 1:
             raise ValueError(f"k must be a whole number >= 1 (neighbours per prediction), got {self.k!r}")
-        if self.similarity not in MEASURES:
-            raise ValueError(f"similarity must be one of {MEASURES}, got {self.similarity!r}")
-        if int(self.min_overlap) != self.min_overlap or self.min_overlap < 1:
-            raise ValueError(f"min_overlap must be a whole number >= 1, got {self.min_overlap!r}")
+        check_settings(self.similarity, self.min_overlap, self.shrinkage)
         if not self.min_similarity >= 0:
             raise ValueError(f"min_similarity must be >= 0 (negative similarities never vote), "
                              f"got {self.min_similarity!r}")
-        if not self.shrinkage >= 0:
-            raise ValueError(f"shrinkage must be >= 0, got {self.shrinkage!r}")
         if self.centering not in CENTERINGS:
             raise ValueError(f"centering must be 'mean', 'zscore', 'baseline' or None, got {self.centering!r}")
 
@@ -264,7 +252,7 @@ class UserKNN(_KNN):
         return np.diff(self._dev_csc.indptr)[i]
 
     def _neighbours(self, u, i):
-        pair, entry = _expand(self._dev_csc.indptr, i)
+        pair, entry = row_entries(self._dev_csc.indptr, i)
         cand = self._dev_csc.indices[entry]
         sim = self.similarity_[u[pair], cand]
         ok = sim > 0  # similarities <= min_similarity were zeroed at fit time
@@ -371,13 +359,13 @@ class ItemKNN(_KNN):
         by_neighbours = np.diff(w.indptr)[i] <= np.diff(self._dev_csr.indptr)[u]
         parts = []
         p = np.flatnonzero(by_neighbours)
-        pair, entry = _expand(w.indptr, i[p])
+        pair, entry = row_entries(w.indptr, i[p])
         cand = w.indices[entry]
         pos = _lookup(self._rated_keys, u[p][pair].astype(np.int64) * n + cand)
         ok = pos >= 0
         parts.append((p[pair[ok]], cand[ok], w.data[entry[ok]], self._dev_csr.data[pos[ok]]))
         p = np.flatnonzero(~by_neighbours)
-        pair, entry = _expand(self._dev_csr.indptr, u[p])
+        pair, entry = row_entries(self._dev_csr.indptr, u[p])
         cand = self._dev_csr.indices[entry]
         pos = _lookup(self._neighbour_keys, i[p][pair].astype(np.int64) * n + cand)
         ok = pos >= 0

@@ -317,14 +317,9 @@ def leave_one_out_ranks(model, test: pd.DataFrame, n_negatives: int | None = 100
     rng = np.random.default_rng(seed)
     users = model.data_.users.to_index(test["user"].to_numpy(), missing="minus1")
     items = model.data_.items.to_index(test["item"].to_numpy(), missing="minus1")
-    seen = model.seen_
     rows = []
     for user, item, u, i in zip(test["user"].to_numpy(), test["item"].to_numpy(), users, items):
-        # the candidates and scores of model.recommend(user, exclude_seen=True), without sorting
-        scores = np.asarray(model._score_user(u) if u >= 0 else model._score_unknown_user(), dtype=np.float64)
-        candidate = np.isfinite(scores)
-        if u >= 0:
-            candidate[seen.indices[seen.indptr[u]:seen.indptr[u + 1]]] = False
+        scores, candidate = model._candidate_scores(u)  # what recommend(user) ranks, without sorting
         rankable = bool(i >= 0 and candidate[i])
         positions = np.flatnonzero(candidate)
         if rankable:  # recommend breaks ties by position: an equal score earlier in the catalogue wins
