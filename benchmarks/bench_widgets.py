@@ -1,7 +1,7 @@
 """Redraw latency of every explorer in ``recsys_lab/widgets/``: median and 90th percentile in ms.
 
 A widget class is any class of a ``recsys_lab.widgets`` module with a ``widget`` attribute
-and a ``redraw()`` or ``update()`` method callable without arguments. For each one the
+and a ``redraw()`` method callable without arguments. For each one the
 benchmark builds it (with a recipe below, or with no arguments), then times what a learner
 does: move a slider back and forth (the slider's observer redraws synchronously, as in a
 kernel; an IPython shell formats what a widget displays, HTML included), or, for widgets without a slider, call the redraw method directly. No browser is
@@ -78,13 +78,13 @@ RECIPES = {"TrainingCurves": _training_curves, "TopMoviesExplorer": _top_movies,
 
 
 def _redraw_method(cls):
-    for name in ("redraw", "update"):
-        method = getattr(cls, name, None)
-        if callable(method):
-            params = list(inspect.signature(method).parameters.values())[1:]
-            if all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-                   for p in params):
-                return name
+    """``"redraw"`` when the class has one callable without arguments (every explorer does)."""
+    method = getattr(cls, "redraw", None)
+    if callable(method):
+        params = list(inspect.signature(method).parameters.values())[1:]
+        if all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in params):
+            return "redraw"
     return None
 
 

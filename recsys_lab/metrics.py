@@ -315,6 +315,6 @@ def intra_list_diversity(rec_list, item_features) -> float:
         bad = [items[j] for j in np.flatnonzero(norms == 0)[:5]]
         raise ValueError(f"item(s) {bad} have an all-zero feature vector: cosine is undefined")
     unit = rows / norms[:, None]
-    cos = unit @ unit.T                                   # (n, n)
+    cos = np.clip(unit @ unit.T, -1.0, 1.0)               # (n, n); rounding can step past +-1
     upper = np.triu_indices(len(items), k=1)              # the n (n-1) / 2 pairs a < b
     return float(np.mean(1.0 - cos[upper]))

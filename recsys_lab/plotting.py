@@ -45,6 +45,11 @@ def figure_to_png(fig, dpi: int | None = None) -> bytes:
     """
     import io
 
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if type(fig.canvas) is FigureCanvasBase:  # a bare Figure: give it an Agg canvas, which keeps
+        FigureCanvasAgg(fig)                  # its renderer between redraws (faster)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})  # fast encode, bigger bytes
     return buf.getvalue()

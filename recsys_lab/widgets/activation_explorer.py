@@ -18,7 +18,6 @@ import math
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..activations import ELEMENTWISE, get_activation, neuron_surface
@@ -156,15 +155,15 @@ class ActivationExplorer(Explorer):
         self.readout = W.HTML()
         self.image = W.Image(format="png", layout=W.Layout(width="100%", max_width="900px"))
         self.figure = Figure(figsize=(11, 4.2), dpi=72)
-        FigureCanvasAgg(self.figure)
         self.figure.subplots_adjust(left=0.06, right=0.97, bottom=0.13, top=0.9, wspace=0.22)
         self.view = ActivationFigure(self.figure.subplots(1, 2))
         for control in (self.activations, self.w1, self.w2, self.b, self.x):
-            control.observe(self.redraw, names="value")
+            control.observe(self._on_change, names="value")
         hint = W.HTML("<small>Ctrl/Cmd-click to compare several activations.</small>")
         self.widget = W.VBox([
             W.HBox([W.VBox([self.activations, hint]), W.VBox([self.w1, self.w2, self.b, self.x])]),
             self.message, self.image, self.readout])
+        self._hold = False
         self.redraw()
 
     def settings(self) -> dict:
@@ -176,7 +175,7 @@ class ActivationExplorer(Explorer):
             require(math.isfinite(value), f"{key} must be a finite number, got {value}.")
         return {"names": names, **values}
 
-    def redraw(self, change=None) -> bool:
+    def redraw(self) -> bool:
         """Validate, redraw the figure and the table; on bad input show a message instead. Returns success."""
         try:
             s = self.settings()

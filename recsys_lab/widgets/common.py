@@ -30,15 +30,12 @@ def require(condition: bool, text: str) -> None:
 
 class Explorer:
     """What the explorers share. ``display(explorer)`` (or leaving it last in a cell) shows
-    ``self.widget``. Controls observed with ``_on_change`` call ``redraw()``, except while the
-    constructor builds them or inside ``with self.quietly():``, which sets several controls at
-    once without a redraw per control."""
+    ``self.widget``. Controls observed with ``_on_change`` call the subclass's ``redraw()``,
+    except while the constructor builds them (until it sets ``_hold = False``) or inside
+    ``with self.quietly():``, which sets several controls at once without a redraw per control."""
 
     widget: W.Widget
     _hold = True  # no redraw before the constructor has built every control
-
-    def redraw(self) -> bool:
-        raise NotImplementedError
 
     def _on_change(self, _change=None) -> None:
         if not self._hold:

@@ -21,7 +21,6 @@ import math
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -58,15 +57,15 @@ class PlaygroundFigure:
         self.ax_loss.set(xlabel="gradient step", ylabel="training loss (cross-entropy + penalty)",
                          title="loss curve")
         self.ax_loss.grid(alpha=0.3)
-        self._data_id = None
+        self._data = None  # the tensor the points show (a reference: an id() can be reused)
 
     def update(self, trainer: FullBatchTrainer) -> None:
         """Redraw for the trainer's current model, data and history."""
         X = trainer.X.numpy()
-        if self._data_id != id(trainer.X):           # the points change only on a reset
+        if self._data is not trainer.X:              # the points change only on a reset
             self.points.set_offsets(X)
             self.points.set_facecolors(CLASS_COLOURS[trainer.y.numpy().astype(int)])
-            self._data_id = id(trainer.X)
+            self._data = trainer.X
         x1, x2, p = predict_grid(trainer.model, X, resolution=self.resolution)
         extent = (float(x1[0]), float(x1[-1]), float(x2[0]), float(x2[-1]))
         self.image.set_data(p)
@@ -131,7 +130,6 @@ class NetworkPlayground(Explorer):
         self.status_line = W.HTML()
         self.image = W.Image(format="png", layout=W.Layout(width="100%", max_width="900px"))
         self.figure = Figure(figsize=(11, 4.2), dpi=72)
-        FigureCanvasAgg(self.figure)
         self.figure.subplots_adjust(left=0.06, right=0.98, bottom=0.13, top=0.9, wspace=0.22)
         self.view = PlaygroundFigure(self.figure.subplots(1, 2))
         self.trainer = None

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from ..data.schema import ITEM, USER
 from ..features import ItemFeatures, genre_features
-from ..metrics import intra_list_diversity, popularity_from_ratings
+from ..metrics import intra_list_diversity, novelty, popularity_from_ratings
 from ..models.base import Recommender
 from ..models.hybrid import clone, explanation_text, fit_quietly
 from .common import Explorer, InputError, message_box, require, show_message
@@ -48,17 +48,18 @@ class RecList:
 
 def list_diversity(items, genres: ItemFeatures) -> float:
     """Intra-list diversity of ``items`` on genre vectors; items without genres are left out."""
-    items = [i for i in items if genres.rows([i]).nnz > 0]
+    items = list(items)
+    items = [i for i, n in zip(items, genres.rows(items).getnnz(axis=1)) if n > 0]
     if len(items) < 2:
         return float("nan")
-    return max(0.0, intra_list_diversity(items, genres.to_frame(items)))  # 1 - cos can round to -1e-16
+    return intra_list_diversity(items, genres.to_frame(items))
 
 
 def list_novelty(items, popularity: pd.Series) -> tuple[float, int]:
-    """Mean ``-log2 p(i)`` over the items with a popularity, and how many had none."""
-    p = popularity.reindex(list(items)).to_numpy(dtype=float)
-    known = np.isfinite(p) & (p > 0)
-    return (float(np.mean(-np.log2(p[known]))) if known.any() else float("nan")), int((~known).sum())
+    """Mean ``-log2 p(i)`` (:func:`~recsys_lab.metrics.novelty`) over the items with a popularity,
+    and how many had none."""
+    known = [i for i in items if i in popularity.index]
+    return novelty([known], popularity), len(items) - len(known)
 
 
 def recommendation_lists(models: dict, user, k: int, movies: pd.DataFrame, genres: ItemFeatures | None = None,
@@ -91,8 +92,8 @@ def recommendation_lists(models: dict, user, k: int, movies: pd.DataFrame, genre
         table = pd.DataFrame({"rank": np.arange(1, len(items) + 1), ITEM: items, "title": titles(items),
                               "genres": [", ".join(info["genres"].get(i, [])) for i in items],
                               "score": recs["score"].to_numpy(), "why": why})
-        novelty, n_unrated = list_novelty(items, popularity)
-        out[name] = RecList(name, table, list_diversity(items, genres), novelty, n_unrated, seconds)
+        bits, n_unrated = list_novelty(items, popularity)
+        out[name] = RecList(name, table, list_diversity(items, genres), bits, n_unrated, seconds)
     return out
 
 
@@ -161,13 +162,14 @@ class RecommendationExplorer(Explorer):
         self.output = W.HTML()
         self.lists: dict = {}
         for control in (self.mode, self.user, self.k, self.models):
-            control.observe(lambda _change: self.update(), names="value")
+            control.observe(self._on_change, names="value")
         parts = [W.HBox([self.mode, self.user, self.k]), self.models, self.message, self.output]
         if new_user is not None:
-            new_user.on_change(lambda _ratings: self.update() if self.mode.value == "new user" else None)
+            new_user.on_change(lambda _ratings: self.redraw() if self.mode.value == "new user" else None)
             parts.insert(0, new_user.widget)
         self.widget = W.VBox(parts)
-        self.update()
+        self._hold = False
+        self.redraw()
 
     def _model(self, name: str) -> Recommender:
         if name not in self._fitted:
@@ -185,7 +187,7 @@ class RecommendationExplorer(Explorer):
             self._new_cache[key] = fit_quietly(clone(given), data) if isinstance(given, Recommender) else given(data)
         return self._new_cache[key]
 
-    def update(self) -> None:
+    def redraw(self) -> None:
         """Recompute the lists from the controls; a bad combination shows a message instead."""
         self.user.disabled = self.mode.value == "new user"  # the new user replaces the chosen one
         try:

@@ -27,11 +27,12 @@ class TopMoviesExplorer(Explorer):
         self.output = W.Output()
         self.table: pd.DataFrame | None = None
         for control in (self.min_ratings, self.damping, self.n):
-            control.observe(lambda _change: self.update(), names="value")
+            control.observe(self._on_change, names="value")
         self.widget = W.VBox([W.HBox([self.min_ratings, self.damping, self.n]), self.message, self.output])
-        self.update()
+        self._hold = False
+        self.redraw()
 
-    def update(self) -> None:
+    def redraw(self) -> None:
         """Recompute the table from the controls; a bad combination shows a message."""
         try:
             require(self.n.value >= 1, "show at least one movie")

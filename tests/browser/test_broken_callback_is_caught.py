@@ -33,18 +33,18 @@ CELLS = [
     "ml = load_movielens()",
 
     "class SilentlyBroken(TopMoviesExplorer):\n"
-    "    def update(self):  # draws once, then every callback raises outside the Output\n"
+    "    def redraw(self):  # draws once, then every callback raises outside the Output\n"
     "        if self.table is not None:\n"
     "            raise RuntimeError('deliberately broken widget callback')\n"
-    "        super().update()\n"
+    "        super().redraw()\n"
     "\n"
     "class LoudlyBroken(TopMoviesExplorer):\n"
-    "    def update(self):  # draws once, then every callback raises inside the Output\n"
+    "    def redraw(self):  # draws once, then every callback raises inside the Output\n"
     "        if self.table is not None:\n"
     "            with self.output:  # the Output shows the traceback and swallows the error\n"
     "                raise RuntimeError('deliberately broken widget callback')\n"
     "            return\n"
-    "        super().update()",
+    "        super().redraw()",
 
     "class SinePlot:\n"
     "    def __init__(self):\n"
