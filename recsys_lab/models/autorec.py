@@ -25,7 +25,6 @@ import torch
 from torch import nn
 
 from ..data.dataset import RatingData
-from ..data.schema import RATING
 from .base import Recommender
 from .ncf import leave_one_out_val_fn
 from .torch_data import RowBatches, TorchRecommender
@@ -62,18 +61,14 @@ class AutoRec(TorchRecommender):
     Scores are logits, not ratings.
     """
 
+    implicit_feedback = True
+
     def __init__(self, n_factors: int = 200, epochs: int = 10, learning_rate: float = 0.01, reg: float = 0.0,
                  batch_size: int = 128, optimizer="adam", seed: int = 0, device: str = "auto",
                  unknown: str = "fallback"):
         Recommender.__init__(self, unknown)
         self.n_factors, self.epochs, self.learning_rate, self.reg = n_factors, epochs, learning_rate, reg
         self.batch_size, self.optimizer, self.seed, self.device = batch_size, optimizer, seed, device
-
-    def fit(self, ratings, validation=None, callbacks=(), early_stopping=None, progress: bool = True):
-        """Train on the observed pairs of ``ratings`` (a ``rating`` column is optional and ignored)."""
-        if isinstance(ratings, pd.DataFrame) and RATING not in ratings.columns:
-            ratings = ratings.assign(**{RATING: 1.0})
-        return super().fit(ratings, validation, callbacks, early_stopping, progress)
 
     # ----- training -----------------------------------------------------------------
     def _prepare(self, data: RatingData) -> None:

@@ -47,10 +47,13 @@ class Recommender:
         return f"{type(self).__name__}({args})"
 
     # ----- fitting ------------------------------------------------------------------
-    def fit(self, ratings) -> "Recommender":
-        """Learn from ``ratings`` (forgetting any earlier fit); returns ``self``."""
+    def _check_unknown(self) -> None:
         if self.unknown not in ("fallback", "error"):
             raise ValueError(f"unknown must be 'fallback' or 'error', got {self.unknown!r}")
+
+    def fit(self, ratings) -> "Recommender":
+        """Learn from ``ratings`` (forgetting any earlier fit); returns ``self``."""
+        self._check_unknown()
         data = ratings if isinstance(ratings, RatingData) else RatingData(ratings)
         if len(data) == 0:
             raise ValueError("cannot fit on an empty ratings frame")

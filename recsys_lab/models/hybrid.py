@@ -132,8 +132,7 @@ class _Hybrid(Recommender):
 
     def fit(self, ratings):
         """Fit the parts (unless ``refit=False``), then record the ratings; returns ``self``."""
-        if self.unknown not in ("fallback", "error"):
-            raise ValueError(f"unknown must be 'fallback' or 'error', got {self.unknown!r}")
+        self._check_unknown()
         self._check_params()
         data = ratings if isinstance(ratings, RatingData) else RatingData(ratings)
         self._fit_parts(data)

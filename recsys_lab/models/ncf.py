@@ -32,7 +32,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.dataset import RatingData
-from ..data.schema import RATING
 from .base import Recommender
 from .torch_data import PairwiseBatches, PointwiseBatches, TorchRecommender, _whole
 
@@ -170,6 +169,8 @@ class ImplicitRecommender(TorchRecommender):
     (pairwise, ``n_negatives`` sampled items per positive, one triple each).
     """
 
+    implicit_feedback = True
+
     def __init__(self, n_factors: int = 32, epochs: int = 10, learning_rate: float = 0.005, reg: float = 0.0,
                  batch_size: int = 1024, loss: str = "bce", n_negatives: int = 4, optimizer="adam",
                  seed: int = 0, device: str = "auto", unknown: str = "fallback"):
@@ -177,12 +178,6 @@ class ImplicitRecommender(TorchRecommender):
         self.n_factors, self.epochs, self.learning_rate, self.reg = n_factors, epochs, learning_rate, reg
         self.batch_size, self.loss, self.n_negatives = batch_size, loss, n_negatives
         self.optimizer, self.seed, self.device = optimizer, seed, device
-
-    def fit(self, ratings, validation=None, callbacks=(), early_stopping=None, progress: bool = True):
-        """Train on the observed pairs of ``ratings`` (a ``rating`` column is optional and ignored)."""
-        if isinstance(ratings, pd.DataFrame) and RATING not in ratings.columns:
-            ratings = ratings.assign(**{RATING: 1.0})
-        return super().fit(ratings, validation, callbacks, early_stopping, progress)
 
     def _check_params(self) -> None:
         if self.loss not in LOSSES:

@@ -25,8 +25,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import torch
 
+from ..data.schema import RATING
 from .base import Recommender
 
 
@@ -288,6 +290,7 @@ class TorchRecommender(Recommender):
     ``batch_size``, ``optimizer``, ``seed``, ``device``) are checked by :meth:`fit` before any work.
     """
 
+    implicit_feedback = False  # True: a training row is a positive interaction, its rating is ignored
     _history_keys = ("train_loss", "val_loss", "metrics", "lr", "epochs", "status", "message", "best_epoch")
 
     # ----- fitting ------------------------------------------------------------------
@@ -310,10 +313,12 @@ class TorchRecommender(Recommender):
         ``validation``: a held-out ratings frame; its loss and metrics are recorded after every
         epoch in ``self.history_`` (a :class:`recsys_lab.training.History`). ``callbacks``
         (e.g. the live training-curves widget) and ``early_stopping`` go to ``fit_loop``;
-        ``progress`` shows a tqdm bar over the epochs.
+        ``progress`` shows a tqdm bar over the epochs. Implicit-feedback models
+        (``implicit_feedback = True``) need no ``rating`` column: every row is a positive.
         """
-        if self.unknown not in ("fallback", "error"):
-            raise ValueError(f"unknown must be 'fallback' or 'error', got {self.unknown!r}")
+        if self.implicit_feedback and isinstance(ratings, pd.DataFrame) and RATING not in ratings.columns:
+            ratings = ratings.assign(**{RATING: 1.0})
+        self._check_unknown()
         self._check_common()
         self._check_params()
         self._fit_options = dict(validation=validation, callbacks=tuple(callbacks),
