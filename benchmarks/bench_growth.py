@@ -25,8 +25,9 @@ import pandas as pd
 
 from recsys_lab.models.hybrid import fit_quietly
 
-from .common import Section, machine_note, measure
+from .common import Section, machine_note, measure, rss_mb, start_peak
 from .leaderboard_jobs import one_torch_thread
+from .leaderboard_models import load
 
 
 SIZES = {  # name: (n_users, n_items, n_ratings)
@@ -95,25 +96,12 @@ def make_data(size: str, folder: str) -> dict:
             "items": frame.item.nunique(), "ratings": len(frame)}
 
 
-def _rss(field: str) -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def fit_model(label: str, path: str) -> dict:
-    import importlib
-
     one_torch_thread()
     arrays = np.load(path)
     frame = pd.DataFrame({"user": arrays["user"], "item": arrays["item"], "rating": arrays["rating"]})
-    module, name = MODELS[label][0].rsplit(".", 1)
-    model = getattr(importlib.import_module(module), name)(**MODELS[label][1])
-    with open("/proc/self/clear_refs", "w") as refs:  # reset the peak counter (VmHWM) to now
-        refs.write("5")
-    base = _rss("VmRSS")
+    model = load(MODELS[label][0])(**MODELS[label][1])
+    base = start_peak()  # the data already loaded does not count
     start = time.perf_counter()
     fit_quietly(model, frame)
     fit_s = time.perf_counter() - start
@@ -122,29 +110,7 @@ def fit_model(label: str, path: str) -> dict:
     for user in users:
         model.recommend(user, k=10)
     predict_s = time.perf_counter() - start
-    return {"fit_s": fit_s, "predict_s": predict_s, "peak_mb": _rss("VmHWM") - base}
-
-
-def measure_bounded(timeout: float, fn, *args):
-    """Like ``common.measure`` but gives up after ``timeout`` seconds: ``None`` if stopped."""
-    import multiprocessing as mp
-
-    from .common import _child
-
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, fn, args, {}))
-    proc.start()
-    child.close()
-    if not parent.poll(timeout):
-        proc.terminate()
-        proc.join()
-        return None
-    status, result, seconds, peak = parent.recv()
-    proc.join()
-    if status != "ok":
-        raise RuntimeError(result)
-    return result
+    return {"fit_s": fit_s, "predict_s": predict_s, "peak_mb": rss_mb("VmHWM") - base}
 
 
 # ----------------------------------------------------------------------------------------
@@ -188,7 +154,8 @@ def run(quick: bool = False) -> list[Section]:
                     continue
                 limit = min(TIME_BUDGET_S, left)
                 try:
-                    res = measure_bounded(limit, fit_model, label, info["path"])
+                    measured = measure(fit_model, label, info["path"], timeout=limit)
+                    res = None if measured is None else measured[0]
                 except RuntimeError as err:
                     rows.append({"model": label, "size": size, "fit s": "failed", "note": str(err)[:200]})
                     continue

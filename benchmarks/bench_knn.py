@@ -26,59 +26,36 @@ import time
 
 import numpy as np
 
-from .common import Section, machine_note, measure
+from .common import Section, machine_note, measure, rss_mb, start_peak
+from .leaderboard_jobs import rating_split
 
 K = 40
 MEASURES_COMPARED = ("msd", "cosine", "pearson")
 TOPK_BUDGET_S, TOPK_BUDGET_MB, REDRAW_BUDGET_S = 5.0, 1500.0, 0.2
 
 
-def _rss_mb(field: str) -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _start_peak() -> float:
-    """Reset this process's peak-memory counter (VmHWM) and return the current resident MB."""
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
-    return _rss_mb("VmRSS")
-
-
-def _split(quick: bool):
-    from recsys_lab.data import load_movielens, random_split
-
-    ratings = load_movielens().ratings
-    if quick:  # a smoke run: the first 120 users
-        ratings = ratings[ratings.user <= 120]
-    return random_split(ratings, 0.2, seed=0)
-
-
 def run_kit(kind: str, params: dict, quick: bool) -> dict:
     """Fit and predict one kit model on the split (runs in a fresh process via ``measure``)."""
     from recsys_lab.models import ItemKNN, UserKNN
 
-    train, test = _split(quick)
+    train, test = rating_split(quick)
     model = (UserKNN if kind == "user" else ItemKNN)(**params)
-    base = _start_peak()
+    base = start_peak()
     start = time.perf_counter()
     model.fit(train)
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
     pred = model.predict(test.user.to_numpy(), test.item.to_numpy())
     predict_s = time.perf_counter() - start
-    return {"pred": pred, "fit_s": fit_s, "predict_s": predict_s, "peak_mb": _rss_mb("VmHWM") - base}
+    return {"pred": pred, "fit_s": fit_s, "predict_s": predict_s, "peak_mb": rss_mb("VmHWM") - base}
 
 
 def run_surprise(kind: str, similarity: str, quick: bool) -> dict:
     """Fit and predict Surprise's KNNWithMeans on the same split (fresh process)."""
     from surprise import Dataset, KNNWithMeans, Reader
 
-    train, test = _split(quick)
-    base = _start_peak()
+    train, test = rating_split(quick)
+    base = start_peak()
     start = time.perf_counter()
     trainset = Dataset.load_from_df(train[["user", "item", "rating"]],
                                     Reader(rating_scale=(0.5, 5.0))).build_full_trainset()
@@ -89,7 +66,7 @@ def run_surprise(kind: str, similarity: str, quick: bool) -> dict:
     start = time.perf_counter()
     pred = np.array([p.est for p in algo.test(list(zip(test.user, test.item, test.rating)))])
     predict_s = time.perf_counter() - start
-    return {"pred": pred, "fit_s": fit_s, "predict_s": predict_s, "peak_mb": _rss_mb("VmHWM") - base}
+    return {"pred": pred, "fit_s": fit_s, "predict_s": predict_s, "peak_mb": rss_mb("VmHWM") - base}
 
 
 def _surprise_installed() -> bool:
@@ -103,7 +80,7 @@ def _surprise_installed() -> bool:
 def _accuracy_section(quick: bool) -> Section:
     from recsys_lab.metrics import rmse
 
-    train, test = _split(quick)
+    train, test = rating_split(quick)
     known = (test.user.isin(train.user) & test.item.isin(train.item)).to_numpy()
     have_surprise = _surprise_installed()
     rows = []
@@ -157,11 +134,11 @@ def build_topk(similarity: str, keep: int) -> dict:
     from recsys_lab.similarity import top_k_neighbours
 
     items = RatingData(load_movielens().ratings).to_csr().T.tocsr()
-    base = _start_peak()
+    base = start_peak()
     start, cpu = time.perf_counter(), time.process_time()
     top = top_k_neighbours(items, keep, similarity, shrinkage=100.0 if similarity != "jaccard" else 0.0)
     return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
-            "n_items": items.shape[0], "nnz": top.nnz, "peak_mb": _rss_mb("VmHWM") - base}
+            "n_items": items.shape[0], "nnz": top.nnz, "peak_mb": rss_mb("VmHWM") - base}
 
 
 def _topk_section(quick: bool) -> Section:

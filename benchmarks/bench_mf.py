@@ -21,9 +21,10 @@ import torch
 
 from recsys_lab.data import leave_one_out, load_movielens, random_split
 from recsys_lab.evaluation import evaluate_ratings
+from recsys_lab.metrics import mae, rmse
 from recsys_lab.models import BiasBaseline, MatrixFactorization, NeuMF
 
-from .common import Section, machine_note
+from .common import Section, machine_note, torch_threads
 
 try:
     import surprise
@@ -46,19 +47,6 @@ class _EpochTimer:
         self._t = now
 
 
-def _threads(n):
-    """Context: torch limited to ``n`` intra-op threads (``None``: leave the default), restored after."""
-    class _Ctx:
-        def __enter__(self):
-            self.before = torch.get_num_threads()
-            if n is not None:
-                torch.set_num_threads(n)
-
-        def __exit__(self, *exc):
-            torch.set_num_threads(self.before)
-    return _Ctx()
-
-
 def _surprise_svd(train, test, seed):
     reader = surprise.Reader(rating_scale=(0.5, 5.0))
     trainset = surprise.Dataset.load_from_df(train[["user", "item", "rating"]], reader).build_full_trainset()
@@ -66,8 +54,7 @@ def _surprise_svd(train, test, seed):
     algo = surprise.SVD(random_state=seed, **SURPRISE_SVD).fit(trainset)
     seconds = time.perf_counter() - start
     pred = np.array([algo.predict(u, i).est for u, i in zip(test.user, test.item)])
-    err = pred - test.rating.to_numpy()
-    return {"rmse": float(np.sqrt(np.mean(err ** 2))), "mae": float(np.mean(np.abs(err)))}, seconds
+    return {"rmse": rmse(test.rating, pred), "mae": mae(test.rating, pred)}, seconds
 
 
 def _accuracy(ratings, seeds, quick) -> Section:
@@ -81,7 +68,7 @@ def _accuracy(ratings, seeds, quick) -> Section:
             .fit(train, progress=False),
         }
         for name, fit in runs.items():
-            with _threads(1):
+            with torch_threads(1):
                 start = time.perf_counter()
                 model = fit()
                 seconds = time.perf_counter() - start
@@ -119,7 +106,7 @@ def _speed(ratings, quick) -> Section:
     rows = []
     for threads in (1, None):
         label = "1" if threads == 1 else f"default ({torch.get_num_threads()})"
-        with _threads(threads):
+        with torch_threads(threads):
             timer = _EpochTimer()
             MatrixFactorization(epochs=epochs).fit(train, callbacks=[timer], progress=False)
             mf_epoch = float(np.median(timer.times))

@@ -10,13 +10,13 @@ import time
 
 import numpy as np
 
-from .common import Section, timed
+from .common import Section, timed, torch_threads
 
 TARGET_MS = 100.0
 
 
 def _models(features, quick: bool) -> dict:
-    """name -> factory(train) for every model of the kit that exists."""
+    """name -> factory(train) for every model of the kit."""
     from recsys_lab.models import (EASE, AutoRec, BiasBaseline, ContentBased, DeepContent, DotProduct,
                                    FeatureAugmentedHybrid, GlobalMean, ItemKNN, MatrixFactorization,
                                    MostPopular, NeuMF, SwitchingHybrid, UserKNN, WeightedHybrid)
@@ -51,15 +51,8 @@ def _models(features, quick: bool) -> dict:
 
 
 def run(quick: bool = False) -> list[Section]:
-    import torch
-
-    # Small torch models train much faster on one thread when cores are shared (see the note).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):  # small torch models train much faster on one thread (see the note)
         return _run(quick)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(quick: bool) -> list[Section]:

@@ -1,7 +1,6 @@
 """Redraw latency of every explorer in ``recsys_lab/widgets/``: median and 90th percentile in ms.
 
-A widget class is any class of a ``recsys_lab.widgets`` module with a ``widget`` attribute
-and a ``redraw()`` method callable without arguments. For each one the
+A widget class is any :class:`recsys_lab.widgets.common.Explorer` subclass with a ``redraw()``. For each one the
 benchmark builds it (with a recipe below, or with no arguments), then times what a learner
 does: move a slider back and forth (the slider's observer redraws synchronously, as in a
 kernel; an IPython shell formats what a widget displays, HTML included), or, for widgets without a slider, call the redraw method directly. No browser is
@@ -77,38 +76,20 @@ RECIPES = {"TrainingCurves": _training_curves, "TopMoviesExplorer": _top_movies,
            "SimilarityExplorer": _similarity_explorer, "RecommendationExplorer": _recommendation_explorer}
 
 
-def _redraw_method(cls):
-    """``"redraw"`` when the class has one callable without arguments (every explorer does)."""
-    method = getattr(cls, "redraw", None)
-    if callable(method):
-        params = list(inspect.signature(method).parameters.values())[1:]
-        if all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-               for p in params):
-            return "redraw"
-    return None
-
-
-def widget_classes() -> list[tuple[str, str, type, str]]:
-    """``[(module name, class name, class, redraw method name)]`` of every explorer."""
+def widget_classes() -> list[tuple[str, str, type]]:
+    """``[(module name, class name, class)]`` of every explorer that redraws (``Explorer`` subclasses
+    with a ``redraw()``; the new-user ratings box has none)."""
     import recsys_lab.widgets as package
+    from recsys_lab.widgets.common import Explorer
 
     out = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name == "common":
-            continue
         module = importlib.import_module(f"recsys_lab.widgets.{info.name}")
         for name, cls in inspect.getmembers(module, inspect.isclass):
-            method = _redraw_method(cls)
-            if cls.__module__ == module.__name__ and method and "widget" in _init_source(cls):
-                out.append((info.name, name, cls, method))
+            if (issubclass(cls, Explorer) and cls is not Explorer and cls.__module__ == module.__name__
+                    and hasattr(cls, "redraw")):
+                out.append((info.name, name, cls))
     return out
-
-
-def _init_source(cls) -> str:
-    try:
-        return inspect.getsource(cls.__init__)
-    except (OSError, TypeError):
-        return ""
 
 
 def _first_slider(obj):
@@ -127,7 +108,7 @@ def _other_value(slider):
     return slider.value - step
 
 
-def time_widget(obj, method: str) -> tuple[np.ndarray, str]:
+def time_widget(obj) -> tuple[np.ndarray, str]:
     """Per-redraw seconds for ``REPEAT`` interactions, and how the redraw was triggered."""
     attr, slider = _first_slider(obj)
     times = []
@@ -143,9 +124,9 @@ def time_widget(obj, method: str) -> tuple[np.ndarray, str]:
         else:
             for _ in range(REPEAT):
                 start = time.perf_counter()
-                getattr(obj, method)()
+                obj.redraw()
                 times.append(time.perf_counter() - start)
-            how = f"`{method}()` called"
+            how = "`redraw()` called"
     return np.array(times), how
 
 
@@ -167,7 +148,7 @@ def run(quick: bool = False) -> list[Section]:
     matplotlib.use("Agg")  # no display here; the widgets render PNGs themselves
     _shell()
     rows = []
-    for module, name, cls, method in widget_classes():
+    for module, name, cls in widget_classes():
         try:
             with redirect_stdout(io.StringIO()):
                 obj = RECIPES[name]() if name in RECIPES else cls()
@@ -175,7 +156,7 @@ def run(quick: bool = False) -> list[Section]:
             rows.append({"widget": f"{module}.{name}", "interaction": "not timed",
                          "note": f"could not build it ({type(err).__name__}: {err}); add a recipe"})
             continue
-        times, how = time_widget(obj, method)
+        times, how = time_widget(obj)
         ms = times * 1000
         median, p90 = float(np.median(ms)), float(np.quantile(ms, 0.9))
         rows.append({"widget": f"{module}.{name}", "interaction": how, "median ms": median,

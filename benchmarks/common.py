@@ -4,6 +4,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import platform
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -35,7 +36,8 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _rss_mb(field_name: str) -> float:
+def rss_mb(field_name: str = "VmRSS") -> float:
+    """This process's resident memory in MB (``VmRSS``; ``VmHWM`` is the peak since the last reset)."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith(field_name + ":"):
@@ -43,30 +45,58 @@ def _rss_mb(field_name: str) -> float:
     return float("nan")
 
 
+def start_peak() -> float:
+    """Reset this process's peak-memory counter (``VmHWM``) to now; returns the current MB."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    return rss_mb("VmRSS")
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Torch limited to ``n`` intra-op threads inside the block (``None``: the default), restored after.
+
+    On 2 shared cores, small torch models train much faster on one thread."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _child(conn, fn, args, kwargs):
     try:
-        base = _rss_mb("VmRSS")
+        base = start_peak()  # imports and unpickling before the call do not count
         start = time.perf_counter()
         result = fn(*args, **kwargs)
         seconds = time.perf_counter() - start
-        conn.send(("ok", result, seconds, _rss_mb("VmHWM") - base))
+        conn.send(("ok", result, seconds, rss_mb("VmHWM") - base))
     except BaseException as err:  # report, don't hang the parent
         conn.send(("error", f"{type(err).__name__}: {err}", 0.0, 0.0))
     finally:
         conn.close()
 
 
-def measure(fn, *args, **kwargs):
+def measure(fn, *args, timeout: float | None = None, **kwargs):
     """Run ``fn(*args, **kwargs)`` in a fresh process; return ``(result, seconds, peak_mb)``.
 
     ``peak_mb`` is the process's peak resident memory above what it held before the call
     (imports excluded). ``fn`` must be importable at module level. Errors are raised here.
+    With ``timeout`` (seconds) the process is stopped after that long and ``None`` is returned.
     """
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn, args, kwargs))
     proc.start()
     child.close()
+    if not parent.poll(timeout):
+        proc.terminate()
+        proc.join()
+        return None
     status, result, seconds, peak = parent.recv()
     proc.join()
     if status != "ok":

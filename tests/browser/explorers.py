@@ -209,9 +209,6 @@ EXPLORERS = [
              area=".widget-html", expect="fitted for you"),
 ]
 
-# Widget classes that are displays, not explorers (no control to move); say why.
-NOT_EXPLORERS: dict[str, str] = {}
-
 
 # ---------------------------------------------------------------- the check
 def explorer_cell(panel, marker: str):

@@ -203,9 +203,7 @@ class LabApp:
         self.running: dict[str, NotebookTab] = {}
 
     def _load(self):
-        page = self.browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page = new_page(self.browser)
         page.goto(f"{self.lab.base}/lab/workspaces/browser-tests?token={self.lab.token}")
         page.locator(".jp-DirListing-item").first.wait_for(timeout=self.timeout_ms)
         self.page = page
@@ -287,6 +285,14 @@ class LabApp:
                 self.close(tab, reset=failed)
             else:
                 self.reset()
+
+
+def new_page(browser):
+    """A page in a fresh 1400 x 1000 context; JavaScript errors collect in ``page.errors``."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page
 
 
 def error_dialogs(page) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_driver import KERNEL_IDLE, copy_notebooks, free_port, start_lab, stop_lab
+from lab_driver import KERNEL_IDLE, copy_notebooks, error_dialogs, free_port, new_page, start_lab, stop_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORD_URL = "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])"
@@ -63,9 +63,7 @@ def test_open_the_course_in_a_browser(browser, jupyter_home, artifacts, tmp_path
             time.sleep(0.2)
         assert url_file.exists(), f"`make lab` opened no browser:\n{lab.log.read_text()}"
 
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        page = new_page(browser)
         page.goto(url_file.read_text().strip())  # what the learner's browser is sent to
         # The notebook list loads and shows the welcome notebook ...
         page.locator(".jp-DirListing-item", has_text="00_welcome.ipynb").wait_for(timeout=90_000)
@@ -74,11 +72,11 @@ def test_open_the_course_in_a_browser(browser, jupyter_home, artifacts, tmp_path
         page.get_by_text(KERNEL_IDLE).wait_for(timeout=90_000)
         page.wait_for_timeout(2_000)  # let late dialogs (kernel errors, widget failures) appear
 
-        dialogs = page.locator(".jp-Dialog").all_inner_texts()
+        dialogs = error_dialogs(page)
         assert not dialogs, f"error dialog on opening the course: {dialogs}"
         notebook_text = page.locator(".jp-Notebook").inner_text()
         assert "Error displaying widget" not in notebook_text
-        assert not errors, f"JavaScript errors on opening the course: {errors}"
+        assert not page.errors, f"JavaScript errors on opening the course: {page.errors}"
     finally:
         if page is not None:
             page.screenshot(path=artifacts / "open_the_course.png")

@@ -6,7 +6,6 @@ each notebook, taken at its last explorer, lands in test-artifacts/browser/.
 """
 from __future__ import annotations
 
-import ast
 import json
 import re
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from explorers import EXPLORERS, NOT_EXPLORERS, check_explorer
+from explorers import EXPLORERS, check_explorer
 from lab_driver import error_dialogs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,17 +26,20 @@ def _code_cells(notebook: Path) -> list[str]:
 
 
 def _explorer_classes() -> set[str]:
-    """Classes in recsys_lab/widgets/ that build a ``self.widget`` for the learner."""
+    """Classes in recsys_lab/widgets/ that build a widget for the learner (the Explorer subclasses)."""
+    import importlib
+    import pkgutil
+
+    import recsys_lab.widgets as package
+    from recsys_lab.widgets.common import Explorer
+
     names = set()
-    for module in (ROOT / "recsys_lab" / "widgets").glob("*.py"):
-        for node in ast.walk(ast.parse(module.read_text())):
-            if isinstance(node, ast.ClassDef) and any(
-                    isinstance(target, ast.Attribute) and target.attr == "widget"
-                    and isinstance(target.value, ast.Name) and target.value.id == "self"
-                    for assign in ast.walk(node) if isinstance(assign, (ast.Assign, ast.AnnAssign))
-                    for target in (assign.targets if isinstance(assign, ast.Assign) else [assign.target])):
-                names.add(node.name)
-    return names - set(NOT_EXPLORERS)
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"recsys_lab.widgets.{info.name}")
+        names |= {name for name, cls in vars(module).items()
+                  if isinstance(cls, type) and issubclass(cls, Explorer) and cls is not Explorer
+                  and cls.__module__ == module.__name__}
+    return names
 
 
 def test_explorer_classes_are_found():
