@@ -232,7 +232,7 @@ class Schedule:
         self.base_lr = get_learning_rate(optimizer)
         self.lr_at = lr_at
         self.last_step = 0
-        set_learning_rate(optimizer, float(lr_at(0)))
+        set_learning_rate(optimizer, float(lr_at(0)))  # bad settings raise here, before any step
 
     def step(self) -> None:
         """Move to the next step (call once per step or epoch, after ``optimizer.step()``)."""
@@ -253,7 +253,6 @@ class StepSchedule(Schedule):
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1):
         base = get_learning_rate(optimizer)
-        step_lr(0, base, step_size, gamma)                      # validate now, not at the first step
         super().__init__(optimizer, lambda t: step_lr(t, base, step_size, gamma))
 
 
@@ -262,7 +261,6 @@ class ExponentialSchedule(Schedule):
 
     def __init__(self, optimizer, gamma: float):
         base = get_learning_rate(optimizer)
-        exponential_lr(0, base, gamma)
         super().__init__(optimizer, lambda t: exponential_lr(t, base, gamma))
 
 
@@ -271,7 +269,6 @@ class CosineSchedule(Schedule):
 
     def __init__(self, optimizer, total_steps: int, min_lr: float = 0.0):
         base = get_learning_rate(optimizer)
-        cosine_lr(0, base, total_steps, min_lr)
         super().__init__(optimizer, lambda t: cosine_lr(t, base, total_steps, min_lr))
 
 
@@ -281,7 +278,6 @@ class WarmupCosineSchedule(Schedule):
     def __init__(self, optimizer, warmup_steps: int, total_steps: int, min_lr: float = 0.0,
                  start_factor: float = 0.0):
         base = get_learning_rate(optimizer)
-        warmup_cosine_lr(0, base, warmup_steps, total_steps, min_lr, start_factor)
         super().__init__(optimizer, lambda t: warmup_cosine_lr(t, base, warmup_steps, total_steps,
                                                                min_lr, start_factor))
 

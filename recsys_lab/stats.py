@@ -72,17 +72,24 @@ def _values(x, name: str) -> np.ndarray:
     return arr
 
 
-def _check_boot(n_boot, confidence) -> None:
+def _check_boot(n_boot, confidence=None) -> None:
     if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 100:
         raise ValueError(f"n_boot must be a whole number >= 100 (resamples), got {n_boot!r}")
-    if not 0 < confidence < 1:
+    if confidence is not None and not 0 < confidence < 1:
         raise ValueError(f"confidence must lie strictly between 0 and 1 (e.g. 0.95), got {confidence!r}")
+
+
+def _percentile_interval(means: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of bootstrap means."""
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return float(low), float(high)
 
 
 def bootstrap_means(values, n_boot: int = 2000, seed: int = 0) -> np.ndarray:
     """Means of ``n_boot`` resamples (with replacement, same size) of ``values``, shape ``(n_boot,)``."""
     arr = _values(values, "values")
-    _check_boot(n_boot, 0.5)
+    _check_boot(n_boot)
     rng = np.random.default_rng(seed)
     out = np.empty(int(n_boot))
     step = max(1, 2_000_000 // len(arr))                # bound memory: step x n indices at a time
@@ -101,10 +108,8 @@ def bootstrap_ci(values, confidence: float = 0.95, n_boot: int = 2000,
     """
     _check_boot(n_boot, confidence)
     arr = _values(values, "values")
-    means = bootstrap_means(arr, n_boot, seed)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return ConfidenceInterval(float(arr.mean()), float(low), float(high), float(confidence), len(arr))
+    low, high = _percentile_interval(bootstrap_means(arr, n_boot, seed), confidence)
+    return ConfidenceInterval(float(arr.mean()), low, high, float(confidence), len(arr))
 
 
 def _paired(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -142,8 +147,7 @@ def paired_comparison(a, b, method: str = "bootstrap", confidence: float = 0.95,
     x, y = _paired(a, b)
     d = x - y
     means = bootstrap_means(d, n_boot, seed)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
+    low, high = _percentile_interval(means, confidence)
     if method == "bootstrap":
         below = (np.sum(means <= 0) + 1) / (n_boot + 1)
         above = (np.sum(means >= 0) + 1) / (n_boot + 1)

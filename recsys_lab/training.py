@@ -47,7 +47,7 @@ class History:
     epochs: int = 0                                    # epochs requested
     status: str = "running"
     message: str = ""
-    best_epoch: int | None = None                      # epoch with the lowest validation loss
+    best_epoch: int | None = None                      # lowest validation loss (or the restored weights' epoch)
     stopped_early: bool = False
     diverged: bool = False
 
@@ -232,6 +232,7 @@ def fit_loop(model: nn.Module, loss_fn, train_batches, optimizer, epochs: int, v
 
     if early_stopping is not None and early_stopping.restore_best and early_stopping.best_state is not None:
         model.load_state_dict(early_stopping.best_state)
+        history.best_epoch = early_stopping.best_epoch  # the epoch whose weights the model now holds
     if history.status == "running":
         history.status = "completed"
         history.message = f"trained for {history.epochs_run} epochs."
@@ -309,7 +310,6 @@ def _run(model, loss_fn, train_batches, optimizer, epochs, val_fn, callbacks, sc
             stop_cb = _call(callbacks, "on_epoch_end", history)
             if early_stopping is not None and early_stopping.update(monitored, epoch, model):
                 history.status, history.stopped_early = "early_stopped", True
-                history.best_epoch = early_stopping.best_epoch
                 history.message = (f"early stopping after epoch {epoch}: no improvement of the validation loss "
                                    f"for {early_stopping.patience} epochs; best epoch {early_stopping.best_epoch}"
                                    + (" (weights restored)." if early_stopping.restore_best else "."))

@@ -91,6 +91,26 @@ def test_early_stopping_min_delta_and_standalone_use():
         EarlyStopping(patience=0)
 
 
+def test_best_epoch_names_the_restored_weights_when_min_delta_hides_a_small_gain():
+    """With min_delta, early stopping keeps epoch 1's weights although epoch 2 is slightly lower;
+    the run completes (no stop), the weights are restored, and best_epoch says which ones."""
+    X, y = linear_data()
+    val = ScriptedValidation([1.0, 0.95, 1.2])
+    model = make_mlp((3, 1), seed=0)
+    snapshots = []
+
+    class Snapshot:
+        def on_epoch_end(self, history):
+            snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+
+    h = fit_loop(model, MSE, ArrayBatches(X, y, batch_size=16), SGD(model, learning_rate=0.05), epochs=3,
+                 val_fn=val, early_stopping=EarlyStopping(patience=5, min_delta=0.1), callbacks=[Snapshot()])
+    assert h.status == "completed" and not h.stopped_early
+    assert h.best_epoch == 1
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, snapshots[0][k])
+
+
 def test_divergence_is_detected_and_stops_cleanly():
     X, y = linear_data()
     model = make_mlp((3, 1), seed=0)

@@ -38,7 +38,6 @@ appear only through their features, so a new item is scored by the same formula.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -49,6 +48,7 @@ from torch import nn
 from ..data.dataset import IdMap, RatingData
 from ..data.schema import ITEM
 from ..features import GENRE_PREFIX, TAG_PREFIX, ItemFeatures, l2_normalize_rows
+from ..network import one_thread
 from .base import Recommender
 from .baselines import BiasFallback
 
@@ -243,18 +243,6 @@ class ContentBased(_FeatureCatalogue):
 # deep content model
 # --------------------------------------------------------------------------------------
 
-@contextmanager
-def _one_thread():
-    """Run torch on one thread, then restore the setting. The tower's operations are tiny: on a
-    busy 2-core machine, thread hand-offs made each step 20x slower than a single thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _csr_bags(matrix: sp.csr_matrix, rows: torch.Tensor):
     """Flattened (feature index, value, offsets) of CSR ``rows``, the input of ``embedding_bag``."""
     indptr = torch.as_tensor(matrix.indptr, dtype=torch.long)
@@ -344,7 +332,7 @@ class DeepContent(BiasFallback, _FeatureCatalogue):
             return nn.functional.mse_loss(pred, ratings) + reg * penalty.mean()
 
         optimizer = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate))
-        with _one_thread():
+        with one_thread():  # the tower's operations are tiny: one thread is much faster
             self.history_ = fit_loop(net, None, batches, optimizer, int(self.epochs), seed=int(self.seed),
                                      batch_loss_fn=batch_loss)
         if self.history_.diverged:
