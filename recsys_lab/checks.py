@@ -86,3 +86,32 @@ def check_equal(answer, expected, what: str = "your answer", hint: str | None = 
         return Verdict(True)
     print(f"❌ {what}: got {answer!r}, expected something else." + (f" Hint: {hint}" if hint else ""))
     return Verdict(False)
+
+
+class ClaimFailed(AssertionError):
+    """A sentence of a notebook's prose is no longer true of the numbers it rests on."""
+
+
+def claim(condition, statement: str, **evidence) -> None:
+    """Assert a comparative sentence of the prose, right after the numbers it rests on.
+
+    ``condition``: a bool (or numpy bool) computed from those numbers, e.g.
+    ``ndcg["EASE"] > max(ndcg[m] for m in neural)``; ``statement``: the sentence, as the prose
+    says it; ``evidence``: the numbers, printed beside it (floats rounded to 4 places). Prints
+    ``✔ claim: statement`` when it holds, and raises :class:`ClaimFailed` (so the notebook, and
+    CI, fail) when it does not. Where the claim is about noise, pass the interval, not the point
+    estimate: ``claim(lo > 0, "B beats A", low=lo, high=hi)``.
+    """
+    if isinstance(condition, np.ndarray) and condition.shape != ():
+        raise TypeError(f"claim needs one truth value, got an array of shape {condition.shape}: "
+                        f"use .all() or .any() to say which claim you mean")
+    if not isinstance(condition, (bool, np.bool_)) and not isinstance(condition, np.ndarray):
+        raise TypeError(f"claim needs a bool computed from the numbers, got {type(condition).__name__}; "
+                        f"a claim that cannot be false is no check")
+    shown = ", ".join(f"{k}={v:.4f}" if isinstance(v, (float, np.floating)) else f"{k}={v}"
+                      for k, v in evidence.items())
+    line = statement + (f" ({shown})" if shown else "")
+    if not bool(condition):
+        raise ClaimFailed(f"the prose says '{statement}', but the numbers say otherwise"
+                          + (f": {shown}" if shown else ""))
+    print(f"✔ claim: {line}")

@@ -36,6 +36,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .topk import grouped_order, tie_key
+
 MEASURES = ("cosine_naive", "cosine", "pearson", "adjusted_cosine", "jaccard", "msd")
 
 # Relative size below which a variance (vs. its sum of squares) or a similarity is rounding noise.
@@ -332,7 +334,8 @@ def top_k_neighbours(ratings, k: int | None = 40, similarity: str = "cosine", mi
 
     Returns a float32 CSR matrix ``(n_rows, n_rows)``: row ``a`` stores at most ``k`` entries
     ``(b, sim_ab)`` (column indices sorted). ``k=None`` keeps every neighbour above the
-    threshold. Which of several rows tied at the cut is kept is arbitrary but deterministic. Rows are processed
+    threshold. Rows tied at the cut are chosen by the kit's one tie rule (:mod:`recsys_lab.topk`:
+    the float32 similarity rounded to 1e-9, larger first, then the lower row). Rows are processed
     ``block_size`` at a time, so memory grows with ``block_size * n_rows``, not ``n_rows^2``.
     """
     check_settings(similarity, min_overlap, shrinkage)
@@ -350,28 +353,32 @@ def top_k_neighbours(ratings, k: int | None = 40, similarity: str = "cosine", mi
         co, sim = _block(_Side(x[start:stop], False), right, similarity)
         sim = _apply_overlap(sim, co.n, int(min_overlap), float(shrinkage))
         keep = (sim > min_similarity) & (co.cols != co.rows + start)  # never your own neighbour
-        rows, cols, sim = co.rows[keep], co.cols[keep], sim[keep]     # grouped by row
+        # grouped by row; ranked as stored (float32), so prune(keep) of a longer list picks the same
+        rows, cols, sim = co.rows[keep], co.cols[keep], sim[keep].astype(np.float32)
         counts = np.bincount(rows, minlength=stop - start)
         if k is not None and counts.max(initial=0) > k:
-            # Rows with more than k candidates: a dense scratch row each, k largest by argpartition.
+            # Rows with more than k candidates keep their k best by the kit's one tie rule
+            # (similarity rounded to 1e-9, then lower column): never argpartition's choice.
+            # The k-th largest value of a row is the same whichever tied entry argpartition puts
+            # there, so a dense partition finds it; only entries at or above it are then ranked.
             crowded = np.flatnonzero(counts > k)
             local = np.full(stop - start, -1)
             local[crowded] = np.arange(len(crowded))
             inside = local[rows] >= 0
             dense = np.zeros((len(crowded), n_rows), dtype=np.float32)
             dense[local[rows[inside]], cols[inside]] = sim[inside]
-            top = np.argpartition(-dense, int(k) - 1, axis=1)[:, : int(k)]
-            top_sim = np.take_along_axis(dense, top, axis=1)
-            mask = top_sim > 0
-            rows = np.concatenate([rows[~inside], np.repeat(crowded, int(k)).reshape(-1, int(k))[mask]])
-            cols = np.concatenate([cols[~inside], top[mask]])
-            sim = np.concatenate([sim[~inside], top_sim[mask]])
-            order = np.argsort(rows, kind="stable")
-            rows, cols, sim = rows[order], cols[order], sim[order]
+            at_kth = np.argpartition(-dense, int(k) - 1, axis=1)[:, int(k) - 1:int(k)]
+            kth = np.take_along_axis(dense, at_kth, axis=1)[:, 0]
+            near = np.flatnonzero(inside)
+            near = near[tie_key(sim[near]) >= tie_key(kth[local[rows[near]]])]
+            order, rank = grouped_order(rows[near], sim[near], cols[near])
+            top = near[order[rank < int(k)]]
+            kept = np.sort(np.r_[np.flatnonzero(~inside), top])  # back in row order
+            rows, cols, sim = rows[kept], cols[kept], sim[kept]
             counts = np.bincount(rows, minlength=stop - start)
         counts_out.append(counts)
         cols_out.append(cols)
-        vals_out.append(sim.astype(np.float32))
+        vals_out.append(sim)
     indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts_out))])
     out = sp.csr_matrix((np.concatenate(vals_out), np.concatenate(cols_out), indptr),
                         shape=(n_rows, n_rows))

@@ -10,6 +10,9 @@ A ranking metric is an average over users, and users differ a lot: one model's N
   user by user. With ``d_u = a_u - b_u``, it reports the mean difference, its bootstrap
   interval, how many users each model wins, and a two-sided p-value from a paired
   bootstrap (default), a paired t-test or a Wilcoxon signed-rank test (``scipy.stats``).
+- :func:`holm` / :func:`benjamini_hochberg`: when many pairs are tested (every model against
+  every other), some "significant" differences are luck; adjust the p-values for the number of
+  tests, controlling the chance of any false finding (Holm) or their expected share (BH).
 
 All functions are pure; randomness comes only from ``seed``. Inputs are 1-D arrays, or
 pandas Series indexed by user (then the two Series of a comparison are aligned by user).
@@ -165,3 +168,52 @@ def paired_comparison(a, b, method: str = "bootstrap", confidence: float = 0.95,
         p = wilcoxon(x, y, zero_method="wilcox").pvalue
     return PairedComparison(float(d.mean()), float(low), float(high), float(p), method, len(d),
                             int(np.sum(d > 0)), int(np.sum(d < 0)), int(np.sum(d == 0)))
+
+
+# ----------------------------------------------------------------------------------------
+# Many comparisons at once
+# ----------------------------------------------------------------------------------------
+
+def _p_values(p_values) -> np.ndarray:
+    p = np.asarray(p_values, dtype=np.float64)
+    if p.ndim != 1 or len(p) == 0:
+        raise ValueError(f"p_values must be a non-empty 1-D list of p-values, got shape {p.shape}")
+    if not ((p >= 0) & (p <= 1)).all():
+        bad = p[~((p >= 0) & (p <= 1))][0]
+        raise ValueError(f"p-values must lie in [0, 1], got {bad!r}")
+    return p
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's (1979) step-down adjusted p-values: family-wise error control for many tests.
+
+    Sort the ``m`` p-values ``p_(1) <= ... <= p_(m)``; the adjusted ``p_(j)`` is
+    ``max_{l <= j} min(1, (m - l + 1) p_(l))``. Reject where adjusted ``<= alpha``: the chance of
+    even one false "X beats Y" among all ``m`` is then at most ``alpha``. Shape ``(m,)``, the
+    input order.
+    """
+    p = _p_values(p_values)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini & Hochberg's (1995) adjusted p-values (q-values): false-discovery-rate control.
+
+    The adjusted ``p_(j)`` is ``min_{l >= j} min(1, m p_(l) / l)``. Rejecting where adjusted
+    ``<= alpha`` keeps the expected share of false findings among the findings at most
+    ``alpha`` (for independent or positively dependent tests). Less strict than :func:`holm`.
+    Shape ``(m,)``, the input order.
+    """
+    p = _p_values(p_values)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+    out = np.empty(m)
+    out[order] = adjusted
+    return out

@@ -24,3 +24,18 @@ def test_check_equal_and_verdict(capsys):
     assert "got 'a'" in capsys.readouterr().out
     assert Verdict(True) == True and Verdict(False) == False  # noqa: E712
     assert repr(Verdict(False)) == "Verdict(False)"
+
+
+def test_claim_prints_when_true_and_fails_loudly_when_false(capsys):
+    import pytest
+    from recsys_lab.checks import ClaimFailed, claim
+
+    claim(0.13 > 0.10, "EASE beats MF", ease=0.13, mf=0.10)
+    assert capsys.readouterr().out == "✔ claim: EASE beats MF (ease=0.1300, mf=0.1000)\n"
+    claim(np.float64(2.0) > 1, "numpy bools count")
+    with pytest.raises(ClaimFailed, match="the prose says 'MF beats EASE'.*mf=0.1000"):
+        claim(0.10 > 0.13, "MF beats EASE", mf=0.10, ease=0.13)
+    with pytest.raises(TypeError, match="one truth value"):
+        claim(np.array([True, False]), "ambiguous")
+    with pytest.raises(TypeError, match="cannot be false"):
+        claim("yes", "a string is not evidence")

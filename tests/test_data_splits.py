@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -72,3 +73,36 @@ def test_split_argument_errors(tiny_ratings):
         temporal_split(tiny_ratings, test_fraction=0.2, test_n=1)
     with pytest.raises(ValueError, match="needs a 'timestamp' column"):
         temporal_split(tiny_ratings.drop(columns="timestamp"))
+
+
+def test_global_temporal_split_by_hand_and_future_leakage():
+    from recsys_lab.data import future_leakage, global_temporal_split
+
+    frame = pd.DataFrame({"user": [1, 1, 1, 2, 2, 3], "item": [10, 11, 12, 10, 13, 11],
+                          "rating": 4.0, "timestamp": [1, 5, 9, 2, 7, 9]})
+    train, test = global_temporal_split(frame, 0.5)
+    assert sorted(train.timestamp) == [1, 2, 5] and sorted(test.timestamp) == [7, 9, 9]
+    assert train.timestamp.max() < test.timestamp.min()
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    for a, b in zip((train, test), global_temporal_split(shuffled, 0.5)):
+        pd.testing.assert_frame_equal(a, b)
+    assert (future_leakage(train, test) == 0).all()
+    # a per-user split leaks other users' future: train keeps t = 1, 5 (user 1), 2 (user 2) and 9
+    # (user 3's only rating); user 2's held-out rating is at t = 7, so 1 of the 4 is from its future
+    per_user_train, per_user_test = temporal_split(frame, test_n=1)
+    leak = future_leakage(per_user_train, per_user_test)
+    assert leak.to_dict() == {1: 0.0, 2: 0.25}
+
+
+def test_every_split_ignores_the_order_of_the_input_rows():
+    from recsys_lab.data import global_temporal_split, make_synthetic_ratings
+
+    ratings = make_synthetic_ratings(n_users=30, n_items=40, density=0.3, seed=2).ratings
+    ratings = ratings.assign(timestamp=np.random.default_rng(0).integers(0, 50, len(ratings)))  # ties in time
+    shuffled = ratings.sample(frac=1.0, random_state=7)
+    splits = [lambda r: random_split(r, 0.2, seed=1), lambda r: temporal_split(r, 0.3),
+              lambda r: leave_one_out(r), lambda r: leave_one_out(r, by="random", seed=4),
+              lambda r: global_temporal_split(r, 0.25), lambda r: list(kfold_split(r, 3, seed=0))[1]]
+    for split in splits:
+        for a, b in zip(split(ratings), split(shuffled)):
+            pd.testing.assert_frame_equal(a, b)

@@ -57,11 +57,14 @@ def test_loss_is_bce_over_every_entry(two_tastes):
     torch.testing.assert_close(model._batch_loss(model.network_, (rows,)), expected)
 
 
-def test_learns_two_tastes(two_tastes):
-    """HR@5 is about 0.22 by chance and 0.62 for a model ranking the user's own group first."""
-    train, test = two_tastes
+@pytest.mark.parametrize("split_seed", [0, 1, 2])
+def test_learns_two_tastes(two_tastes, split_seed):
+    """HR@5 is about 0.22 by chance and 0.62 for a model ranking the user's own group first
+    (5 of the 8 unseen own-group items); with 40 users one split's HR moves by about +-0.08
+    (split seeds 0-4 gave 0.45-0.625), so every split must clear 0.4, far above chance."""
+    train, test = leave_one_out(pd.concat(two_tastes), by="random", seed=split_seed)
     model = AutoRec(n_factors=8, epochs=60, learning_rate=0.02, batch_size=8, device="cpu").fit(train, progress=False)
-    assert leave_one_out_metrics(model, test, k=5, n_negatives=None)["hit_rate"] >= 0.55
+    assert leave_one_out_metrics(model, test, k=5, n_negatives=None)["hit_rate"] >= 0.4
     assert model.history_.train_loss[-1] < model.history_.train_loss[0]
 
 

@@ -91,6 +91,9 @@ def test_item_knn_by_hand(toy):
 def slow_knn(train, pairs, sim, k, centering, user_based):
     """Loop-by-definition kNN (the KNNWithMeans rule) given a dense similarity by position.
 
+    Neighbours are chosen by the kit's documented tie rule: similarity rounded to 9 decimals,
+    larger first, then the lower position.
+
     ``centering="baseline"`` centres on mu + b_u + b_i of an independently fitted BiasBaseline.
     """
     bias = BiasBaseline().fit(train)
@@ -108,7 +111,7 @@ def slow_knn(train, pairs, sim, k, centering, user_based):
         me, them = (user, item) if user_based else (item, user)
         voters = train[train[other] == them]  # who rated the item (or what the user rated)
         cands = sorted(((sim[pos[me], pos[v]], pos[v], v, r) for v, r in zip(voters[who], voters.rating)
-                        if v != me and sim[pos[me], pos[v]] > 0), key=lambda t: (-t[0], t[1]))[:k]
+                        if v != me and sim[pos[me], pos[v]] > 0), key=lambda t: (-round(t[0], 9), t[1]))[:k]
         num = den = 0.0
         for s, _, v, r in cands:
             if centering == "baseline":

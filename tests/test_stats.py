@@ -98,3 +98,23 @@ def test_bad_inputs_are_named():
         paired_comparison([1, 2], [1, 2], method="anova")
     with pytest.raises(ValueError, match="one value per user each"):
         paired_comparison([1, 2, 3], [1, 2])
+
+
+def test_holm_and_benjamini_hochberg_by_hand_and_against_scipy():
+    from scipy.stats import false_discovery_control
+
+    from recsys_lab.stats import benjamini_hochberg, holm
+
+    p = [0.01, 0.04, 0.03, 0.005]
+    # Holm by hand: sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04 -> running max
+    np.testing.assert_allclose(holm(p), [0.03, 0.06, 0.06, 0.02])
+    # BH by hand: sorted p * 4 / rank = 0.02, 0.02, 0.04, 0.04 -> running min from the top
+    np.testing.assert_allclose(benjamini_hochberg(p), [0.02, 0.04, 0.04, 0.02])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        p = rng.random(rng.integers(1, 30)) ** 3
+        np.testing.assert_allclose(benjamini_hochberg(p), false_discovery_control(p, method="bh"))
+        assert (holm(p) >= benjamini_hochberg(p) - 1e-15).all()      # Holm is the stricter
+        assert (holm(p) >= p).all() and (holm(p) <= 1).all()
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        holm([0.5, 1.5])

@@ -2,13 +2,20 @@
 
 All splits take a tidy ratings frame (``user``, ``item``, ``rating`` [, ``timestamp``])
 and return ``(train, test)`` frames that partition its rows. Randomness comes only
-from ``seed``. Which split answers which question:
+from ``seed``, and the order of the input rows never matters: every split first puts the rows
+in canonical order (by user, then item; a stable sort, so MovieLens' file order is kept) and
+returns both parts in that order. Which split answers which question:
 
 - :func:`random_split` / :func:`kfold_split`: "how well does the model fill in a
   missing rating?" (the classic rating-prediction protocol);
 - :func:`temporal_split`: "how well does it predict each user's *future*?" (per user,
   the latest ratings are held out, so nothing from the future trains the model);
-- :func:`leave_one_out`: one held-out item per user, for top-N ranking metrics.
+- :func:`leave_one_out`: one held-out item per user, for top-N ranking metrics;
+- :func:`global_temporal_split`: "how well does it predict what happens *after today*?" One
+  cut-off time for everybody: train is everything before it, test everything from it on. The
+  per-user splits above keep each user's own future out of training, but not *other* users'
+  future (:func:`future_leakage` measures how much of it they let in); only a global cut-off
+  is what a deployed recommender faces.
 """
 from __future__ import annotations
 
@@ -17,7 +24,15 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from .schema import TIMESTAMP, USER
+from .schema import ITEM, TIMESTAMP, USER
+
+
+def _canonical(ratings: pd.DataFrame) -> pd.DataFrame:
+    """``ratings`` sorted by (user, item), stably: the same rows give the same frame in any order."""
+    keys = [c for c in (USER, ITEM, TIMESTAMP) if c in ratings]
+    if len(keys) < 2:
+        return ratings.reset_index(drop=True)
+    return ratings.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def _check_fraction(name: str, value: float) -> None:
@@ -28,6 +43,7 @@ def _check_fraction(name: str, value: float) -> None:
 def random_split(ratings: pd.DataFrame, test_fraction: float = 0.2, seed: int = 0):
     """Hold out a uniformly random ``test_fraction`` of the rows."""
     _check_fraction("test_fraction", test_fraction)
+    ratings = _canonical(ratings)
     rng = np.random.default_rng(seed)
     n_test = int(round(len(ratings) * test_fraction))
     is_test = np.zeros(len(ratings), dtype=bool)
@@ -39,13 +55,15 @@ def kfold_split(ratings: pd.DataFrame, n_folds: int = 5, seed: int = 0) -> Itera
     """Yield ``n_folds`` ``(train, test)`` pairs; every row is in exactly one test fold."""
     if n_folds < 2 or n_folds > len(ratings):
         raise ValueError(f"n_folds must lie in [2, {len(ratings)}], got {n_folds}")
+    ratings = _canonical(ratings)
     fold = np.random.default_rng(seed).permutation(len(ratings)) % n_folds
     for f in range(n_folds):
         yield (ratings[fold != f].reset_index(drop=True), ratings[fold == f].reset_index(drop=True))
 
 
 def _rank_within_user(ratings: pd.DataFrame, order_by: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: its 0-based rank within its user (by ``order_by``, ties by row order) and the user's count."""
+    """Per row: its 0-based rank within its user (by ``order_by``, ties by row order, which is
+    item order in a canonical frame) and the user's count."""
     order = np.lexsort((np.arange(len(ratings)), order_by, ratings[USER].to_numpy()))
     users_sorted = ratings[USER].to_numpy()[order]
     starts = np.r_[0, np.flatnonzero(users_sorted[1:] != users_sorted[:-1]) + 1]
@@ -63,7 +81,7 @@ def temporal_split(ratings: pd.DataFrame, test_fraction: float | None = None,
     (default 0.2), or the last ``test_n``.
 
     At least ``min_train`` ratings of every user stay in train, so users keep a history.
-    Ties in time are broken by row order. Needs a ``timestamp`` column.
+    Ties in time are broken by item id. Needs a ``timestamp`` column.
     """
     if TIMESTAMP not in ratings:
         raise ValueError(f"temporal_split needs a {TIMESTAMP!r} column; found {list(ratings.columns)}")
@@ -71,6 +89,7 @@ def temporal_split(ratings: pd.DataFrame, test_fraction: float | None = None,
         raise ValueError("give exactly one of test_fraction or test_n, not both")
     if test_fraction is None and test_n is None:
         test_fraction = 0.2
+    ratings = _canonical(ratings)
     rank, count = _rank_within_user(ratings, ratings[TIMESTAMP].to_numpy())
     if test_n is not None:
         if test_n < 1:
@@ -87,8 +106,10 @@ def temporal_split(ratings: pd.DataFrame, test_fraction: float | None = None,
 def leave_one_out(ratings: pd.DataFrame, by: str = "timestamp", seed: int = 0, min_train: int = 1):
     """Hold out one rating per user: the latest (``by="timestamp"``) or a random one (``by="random"``).
 
-    Users with ``min_train`` ratings or fewer keep them all in train.
+    Users with ``min_train`` ratings or fewer keep them all in train. Ties in time: the larger
+    item id is the one held out.
     """
+    ratings = _canonical(ratings)
     if by == "timestamp":
         if TIMESTAMP not in ratings:
             raise ValueError(f"by='timestamp' needs a {TIMESTAMP!r} column; use by='random'")
@@ -100,3 +121,40 @@ def leave_one_out(ratings: pd.DataFrame, by: str = "timestamp", seed: int = 0, m
     rank, count = _rank_within_user(ratings, key)
     is_test = (rank == count - 1) & (count > min_train)
     return ratings[~is_test].reset_index(drop=True), ratings[is_test].reset_index(drop=True)
+
+
+def global_temporal_split(ratings: pd.DataFrame, test_fraction: float = 0.2, cutoff=None):
+    """One cut-off time for all users: train = ratings before it, test = ratings at or after it.
+
+    ``cutoff`` (a timestamp in the frame's units) defaults to the earliest timestamp such that
+    at most ``1 - test_fraction`` of the rows come before it (rows tied at the cut-off all go to
+    test, so the test share can be slightly above ``test_fraction``). Test users and items need
+    not appear in train: new users and new items are part of what a global split tests.
+    Returns ``(train, test)``, both in canonical (user, item) order.
+    """
+    if TIMESTAMP not in ratings:
+        raise ValueError(f"global_temporal_split needs a {TIMESTAMP!r} column; found {list(ratings.columns)}")
+    ratings = _canonical(ratings)
+    times = ratings[TIMESTAMP].to_numpy()
+    if cutoff is None:
+        _check_fraction("test_fraction", test_fraction)
+        n_train = int(round(len(ratings) * (1 - test_fraction)))
+        cutoff = np.sort(times)[min(n_train, len(times) - 1)]
+    is_test = times >= cutoff
+    return ratings[~is_test].reset_index(drop=True), ratings[is_test].reset_index(drop=True)
+
+
+def future_leakage(train: pd.DataFrame, test: pd.DataFrame) -> pd.Series:
+    """Per test user: the share of *all* training interactions newer than the user's first test one.
+
+    0 for every user means no training interaction comes from anyone's future (a global
+    temporal split); a per-user split shows 0 for the user's own history but lets other users'
+    later ratings in. Indexed by user, values in [0, 1].
+    """
+    for name, frame in (("train", train), ("test", test)):
+        if TIMESTAMP not in frame:
+            raise ValueError(f"future_leakage needs a {TIMESTAMP!r} column in {name}")
+    train_times = np.sort(train[TIMESTAMP].to_numpy())
+    first_test = test.groupby(USER)[TIMESTAMP].min()
+    newer = len(train_times) - np.searchsorted(train_times, first_test.to_numpy(), side="right")
+    return pd.Series(newer / max(len(train_times), 1), index=first_test.index, name="future_share")

@@ -49,6 +49,7 @@ from ..data.dataset import IdMap, RatingData
 from ..data.schema import ITEM
 from ..features import GENRE_PREFIX, TAG_PREFIX, ItemFeatures, l2_normalize_rows
 from ..network import one_thread
+from ..topk import order as ranked, top_k
 from .base import Recommender
 from .baselines import BiasFallback
 
@@ -176,7 +177,7 @@ class ContentBased(_FeatureCatalogue):
         self._check_fitted()
         u = int(self.data_.users.to_index([user])[0])
         p = self.profiles_[u]
-        order = np.lexsort((np.arange(len(p)), -np.abs(p)))[:top]
+        order = top_k(np.abs(p), top)
         return pd.Series(p[order], index=[self.item_features.names[j] for j in order], name="weight")
 
     def _predict_known(self, u, i):
@@ -199,7 +200,7 @@ class ContentBased(_FeatureCatalogue):
         i = int(self.data_.items.to_index([item])[0])
         sims = np.asarray((self.items_unit_ @ self.items_unit_[i].T).todense()).ravel()
         sims[i] = -np.inf
-        order = np.lexsort((np.arange(len(sims)), -sims))[:n]
+        order = top_k(sims, n)
         return pd.DataFrame({ITEM: self.data_.items.to_raw(order), "similarity": sims[order]})
 
     def explain(self, user, item, top: int = 3) -> dict:
@@ -221,7 +222,7 @@ class ContentBased(_FeatureCatalogue):
                     "text": "the item has no known features"}
         row = self.items_unit_[i]
         terms = row.data * self.profiles_[u, row.indices] / self.profile_norms_[u]
-        order = [j for j in np.lexsort((row.indices, -terms)) if terms[j] > 0][:top]
+        order = [j for j in ranked(terms, row.indices) if terms[j] > 0][:top]
         contributions = {self.item_features.names[row.indices[j]]: float(terms[j]) for j in order}
         liked = []
         if order:
@@ -231,7 +232,7 @@ class ContentBased(_FeatureCatalogue):
             values = self.ratings_.data[start:end]
             has_lead = np.asarray(self.items_unit_[rated][:, lead].todense()).ravel() > 0
             good = np.flatnonzero(has_lead & (values > self.user_means_[u]))
-            good = good[np.lexsort((rated[good], -values[good]))][:3]
+            good = good[top_k(values[good], 3, rated[good])]
             liked = self.data_.items.to_raw(rated[good]).tolist()
         text = (f"recommended because of {_feature_phrase(list(contributions))} you liked"
                 if contributions else "no feature of this item matches what you liked")

@@ -2,7 +2,7 @@
 
 **UserKNN** predicts user ``u``'s rating of item ``i`` from the users most like ``u`` who
 rated ``i``. With ``N`` = the ``k`` users ``v`` of largest similarity ``s_uv > min_similarity``
-among those who rated ``i`` (ties: lower position first):
+among those who rated ``i`` (ties, at 1e-9: lower position first; :mod:`recsys_lab.topk`):
 
     centering="mean":    r_ui = mu_u + sum_N s_uv (r_vi - mu_v) / sum_N s_uv
     centering="zscore":  r_ui = mu_u + sigma_u * sum_N s_uv (r_vi - mu_v) / sigma_v / sum_N s_uv
@@ -51,6 +51,7 @@ from ..data.dataset import RatingData
 from ..data.schema import ITEM, USER
 from ..similarity import (check_settings, co_rated_counts, row_entries, similarity_matrix,
                           top_k_neighbours)
+from ..topk import grouped_order, order as ranked
 from .base import Recommender
 from .baselines import BiasBaseline
 
@@ -68,17 +69,14 @@ def _lookup(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
 
 
 def _top_k(pair, cand, sim, dev, k: int):
-    """Keep, for each pair, the ``k`` candidates of largest ``sim`` (ties: lower ``cand`` first).
+    """Keep, for each pair, the ``k`` candidates of largest ``sim`` (the kit's tie rule,
+    :mod:`recsys_lab.topk`: similarity rounded to 1e-9, then lower ``cand`` first).
 
-    Returns the kept rows sorted by pair, then by decreasing similarity.
+    Returns the kept rows sorted by pair, then in voting order.
     """
-    order = np.lexsort((cand, -sim, pair))
-    pair, cand, sim, dev = pair[order], cand[order], sim[order], dev[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(pair)) + 1] if len(pair) else np.zeros(0, int)
-    counts = np.diff(np.r_[starts, len(pair)])
-    rank = np.arange(len(pair)) - np.repeat(starts, counts)
-    top = rank < k
-    return pair[top], cand[top], sim[top], dev[top]
+    order, rank = grouped_order(pair, sim, cand)
+    order = order[rank < k]
+    return pair[order], cand[order], sim[order], dev[order]
 
 
 class _KNN(Recommender):
@@ -263,7 +261,7 @@ class UserKNN(_KNN):
         self._check_fitted()
         u = int(self.data_.users.to_index([user])[0])
         sim = self.similarity_[u]
-        order = np.lexsort((np.arange(len(sim)), -sim))
+        order = ranked(sim)
         order = order[sim[order] > 0][:n]
         overlap = co_rated_counts(self._ratings_csr, rows=[u], others=order)[0]
         return pd.DataFrame({USER: self.data_.users.to_raw(order), "similarity": sim[order],
@@ -320,9 +318,9 @@ class ItemKNN(_KNN):
         self.neighbours_ = w
         w_rows = np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.indptr))
         self._neighbour_keys = w_rows * w.shape[0] + w.indices
-        # the same entries, each row ranked by (-similarity, item): the neighbours in voting order
-        # (lexsort is stable and a row's items are sorted, so ties keep the lower item first)
-        order = np.lexsort((-w.data, w_rows))
+        # the same entries, each row ranked by the kit's tie rule (similarity, then item): the
+        # neighbours in voting order, the order _top_k and top_k_neighbours use
+        order, _ = grouped_order(w_rows, w.data, w.indices)
         self._ranked_rows = w_rows[order].astype(np.int32)
         self._ranked_items = w.indices[order].astype(np.int32)
         self._ranked_sims = w.data[order]
@@ -330,8 +328,8 @@ class ItemKNN(_KNN):
     def prune(self, keep: int) -> "ItemKNN":
         """A copy of this fitted model keeping only the ``keep`` most similar items per item.
 
-        No similarity is recomputed: the top ``keep`` of a longer top list are the top ``keep``,
-        so this equals fitting with ``keep`` (up to which of several tied items is kept).
+        No similarity is recomputed: the top ``keep`` of a longer top list are the top ``keep``
+        (both ranked by the kit's one tie rule), so this equals fitting with ``keep`` exactly.
         """
         self._check_fitted()
         self._check_keep(keep)
@@ -405,7 +403,7 @@ class ItemKNN(_KNN):
         i = int(self.data_.items.to_index([item])[0])
         w = self.neighbours_
         cols, sims = w.indices[w.indptr[i]:w.indptr[i + 1]], w.data[w.indptr[i]:w.indptr[i + 1]]
-        order = np.lexsort((cols, -sims))[:n]
+        order = ranked(sims, cols)[:n]
         overlap = co_rated_counts(self._ratings_csr.T.tocsr(), rows=[i], others=cols[order])[0]
         return pd.DataFrame({ITEM: self.data_.items.to_raw(cols[order]),
                              "similarity": sims[order].astype(np.float64), "overlap": overlap.astype(int)})
