@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .data.schema import ITEM
+from .data.schema import ITEM, check_columns, check_ids, place, plain
+from .topk import order as ranked
 
 GENRE_PREFIX, TAG_PREFIX = "genre:", "tag:"
 
@@ -61,8 +62,12 @@ class ItemFeatures:
         if matrix.shape[1] != len(self.names):
             raise ValueError(f"ItemFeatures needs one name per column: {matrix.shape[1]} columns, "
                              f"{len(self.names)} names")
-        if len(pd.unique(items)) != len(items):
-            raise ValueError("ItemFeatures has repeated item ids; give each item one row")
+        check_ids(pd.Series(items), ITEM, "ItemFeatures items", what="item")
+        repeated = pd.Series(items).duplicated().to_numpy()
+        if repeated.any():
+            raise ValueError(f"ItemFeatures has repeated item ids ({int(repeated.sum())} repeats; the first "
+                             f"is {plain(items[repeated][0])!r} at position {int(np.flatnonzero(repeated)[0])}); "
+                             f"give each item one row")
         if matrix.nnz and not np.isfinite(matrix.data).all():
             raise ValueError("ItemFeatures matrix holds NaN or infinite values")
         order = np.argsort(items, kind="stable")
@@ -98,7 +103,7 @@ class ItemFeatures:
     def describe(self, item, top: int | None = None) -> dict:
         """Non-zero features of one item, largest first: ``{name: value}``."""
         row = self.rows([item])
-        order = np.argsort(-row.data, kind="stable")[:top]
+        order = ranked(row.data, row.indices)[:top]
         return {self.names[row.indices[j]]: float(row.data[j]) for j in order}
 
 
@@ -176,13 +181,16 @@ def genre_features(movies: pd.DataFrame) -> ItemFeatures:
 
     Feature names are ``"genre:<name>"``; a movie with no genre has an all-zero row.
     """
-    missing = [c for c in (ITEM, "genres") if c not in movies.columns]
-    if missing:
-        raise ValueError(f"movies frame lacks column(s) {missing}; it has {list(movies.columns)} "
-                         f"(load_movielens().movies has the right shape)")
-    bad = [g for g in movies["genres"] if not isinstance(g, (list, tuple, np.ndarray))]
-    if bad:
-        raise ValueError(f"movies['genres'] must hold a list of genre names per movie, got {bad[0]!r}")
+    _check_frame(movies, "movies frame", "genres", "load_movielens().movies has the right shape.")
+    for pos, genres in enumerate(movies["genres"]):
+        at = f"movies frame: {place(movies.index, pos)}, column 'genres'"
+        if not isinstance(genres, (list, tuple, np.ndarray)):
+            raise ValueError(f"{at}: {plain(genres)!r} is not a list; movies['genres'] must hold a list of "
+                             f"genre names per movie, e.g. ['Comedy', 'Drama'] ([] for none)")
+        odd = [g for g in genres if not isinstance(g, str) or not g.strip()]
+        if odd:
+            raise ValueError(f"{at}: genre {plain(odd[0])!r} in {list(genres)!r} is not a genre name; "
+                             f"every genre must be a non-empty string")
     matrix, vocabulary = multi_hot(movies["genres"])
     return ItemFeatures(movies[ITEM].to_numpy(), matrix, [GENRE_PREFIX + g for g in vocabulary])
 
@@ -194,10 +202,18 @@ def tag_features(tags: pd.DataFrame, min_items: int = 1) -> ItemFeatures:
     distinct items is dropped. Documents are the items with at least one tag (``n`` in the
     idf is their number). Feature names are ``"tag:<tag>"``.
     """
-    missing = [c for c in (ITEM, "tag") if c not in tags.columns]
-    if missing:
-        raise ValueError(f"tags frame lacks column(s) {missing}; it has {list(tags.columns)}")
-    if int(min_items) != min_items or min_items < 1:
+    _check_frame(tags, "tags frame", "tag", "load_movielens().tags has the right shape.")
+    is_tag = tags["tag"].map(lambda t: isinstance(t, (str, int, np.integer)) and not isinstance(t, bool))
+    odd = ~is_tag.to_numpy(dtype=bool)
+    if odd.any():
+        pos = int(np.flatnonzero(odd)[0])
+        value = plain(tags["tag"].iloc[pos])
+        kind = "missing" if pd.isna(value) else f"a {type(value).__name__}"
+        raise ValueError(f"tags frame: {place(tags.index, pos)}, column 'tag': tag {value!r} is {kind} "
+                         f"({int(odd.sum())} such rows); every tag must be text (drop rows without one: "
+                         f"tags.dropna(subset=['tag']))")
+    if isinstance(min_items, bool) or not isinstance(min_items, (int, np.integer, float)) \
+            or not np.isfinite(min_items) or int(min_items) != min_items or min_items < 1:
         raise ValueError(f"min_items must be a whole number >= 1, got {min_items!r}")
     clean = pd.DataFrame({ITEM: tags[ITEM].to_numpy(), "tag": tags["tag"].map(normalize_tag)})
     clean = clean[clean["tag"] != ""]
@@ -206,6 +222,12 @@ def tag_features(tags: pd.DataFrame, min_items: int = 1) -> ItemFeatures:
     documents = clean.groupby(ITEM)["tag"].agg(list)
     counts, vocabulary = term_counts(documents.tolist(), vocabulary)
     return ItemFeatures(documents.index.to_numpy(), tf_idf(counts), [TAG_PREFIX + t for t in vocabulary])
+
+
+def _check_frame(frame, name: str, column: str, hint: str) -> None:
+    """``frame`` is a DataFrame with an ``item`` column of valid ids and a ``column``."""
+    check_columns(frame, {ITEM: ITEM, column: column}, name, hint)
+    check_ids(frame[ITEM], ITEM, name, what="item")
 
 
 def combine_features(*blocks: ItemFeatures, weights=None) -> ItemFeatures:

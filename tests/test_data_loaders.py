@@ -53,14 +53,15 @@ def test_reads_mapped_csv(tmp_path):
 
 
 @pytest.mark.parametrize("body, needle", [
-    ("user,item,rating\n1,10,4\n2,11,abc\n", "line 3, column 'rating': rating 'abc' is not a finite number"),
+    ("user,item,rating\n1,10,4\n2,11,abc\n", "line 3, column 'rating': rating 'abc' is not a number"),
+    ("user,item,rating\n1,10,4\n2,11,inf\n", "line 3, column 'rating': rating 'inf' is not finite"),
     ("user,item,rating\n1,10,\n", "line 2, column 'rating': rating nan is missing"),
     ("user,item,rating\n1,10,4\n1,11,6\n", "line 3, column 'rating': rating 6.0 is outside the scale 0.5..5.0"),
     ("user,item,rating\n1,10,4.25\n", "in steps of 0.5"),
     ("user,item,rating\n", "no rating rows"),
     ("", "the file is empty"),
     ("user;item;rating\n1;10;4\n", "looks semicolon-separated, so pass sep=';'"),
-    ("user,item\n1,10\n", "missing column(s) 'rating' (for rating)"),
+    ("user,item\n1,10\n", "missing column(s) 'rating'; found ['user', 'item']"),
     ("user,item,rating\n,10,4\n", "line 2, column 'user': missing user id"),
     ("user,item,rating\n1,10,4\n2,10,3\n1,10,5\n", "user 1, item 10 at line 2 and line 4"),
 ])
@@ -84,6 +85,12 @@ def test_dataframe_errors_name_the_row_label():
         load_ratings(frame)
     with pytest.raises(ValueError, match="outside the scale 1..5"):
         load_ratings(frame.fillna(0.0), scale=RatingScale(1, 5))
+    with pytest.raises(ValueError, match=r"DataFrame: missing column\(s\) 'movieId' \(for item\)"):
+        load_ratings(frame, columns={"item": "movieId"})
+    mixed = frame.fillna(3.0).astype({"user": object})
+    mixed.loc[8, "user"] = "2"
+    with pytest.raises(ValueError, match=r"row 8, column 'user': user id '2' is text but row 7 holds a number"):
+        load_ratings(mixed)
 
 
 def test_duplicates_policies_count_and_report(tmp_path):

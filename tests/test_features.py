@@ -120,10 +120,47 @@ def test_genre_features_multi_hot(small_movies):
 
 
 def test_genre_features_bad_input(small_movies):
-    with pytest.raises(ValueError, match="lacks column"):
+    with pytest.raises(ValueError, match=r"movies frame: missing column\(s\) 'genres'; found"):
         genre_features(small_movies.drop(columns="genres"))
-    with pytest.raises(ValueError, match="list of genre names"):
+    with pytest.raises(ValueError, match=r"row 0, column 'genres': 'Drama' is not a list.*list of genre names"):
         genre_features(small_movies.assign(genres=["Drama", "Comedy|Drama", ""]))
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("genres", np.nan, r"movies frame: row 'b', column 'genres': nan is not a list"),
+    ("genres", "Comedy|Drama", r"row 'b', column 'genres': 'Comedy\|Drama' is not a list"),
+    ("genres", ["Comedy", np.nan], r"row 'b', column 'genres': genre nan in \['Comedy', nan\] is not a genre name"),
+    ("genres", ["Comedy", ""], r"row 'b', column 'genres': genre '' in .* is not a genre name"),
+    ("item", np.nan, r"movies frame: row 'b', column 'item': missing item id nan"),
+    ("item", "20", r"row 'b', column 'item': item id '20' is text but row 'a' holds a number"),
+])
+def test_genre_features_name_the_bad_row(small_movies, column, value, message):
+    movies = small_movies.set_axis(["a", "b", "c"]).astype({column: object})
+    movies.at["b", column] = value
+    with pytest.raises(ValueError, match=message):
+        genre_features(movies)
+
+
+def test_feature_builders_need_frames(small_movies):
+    with pytest.raises(TypeError, match=r"movies frame: expected a pandas DataFrame .* got list"):
+        genre_features(small_movies.to_dict("records"))
+    with pytest.raises(TypeError, match=r"tags frame: expected a pandas DataFrame"):
+        tag_features(None)
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("tag", np.nan, r"tags frame: row 7, column 'tag': tag nan is missing \(1 such rows\)"),
+    ("tag", ["pixar"], r"row 7, column 'tag': tag \['pixar'\] is a list"),
+    ("item", None, r"tags frame: row 7, column 'item': missing item id None"),
+])
+def test_tag_features_name_the_bad_row(column, value, message):
+    tags = pd.DataFrame({"item": [10, 20, 30], "tag": ["pixar", "dark", "fun"]}, index=[5, 7, 9])
+    with pytest.raises(ValueError, match="min_items must be a whole number >= 1, got nan"):
+        tag_features(tags, min_items=float("nan"))
+    tags = tags.astype({column: object})
+    tags.at[7, column] = value
+    with pytest.raises(ValueError, match=message):
+        tag_features(tags)
 
 
 def test_tag_features_normalise_merge_and_filter():
@@ -140,7 +177,7 @@ def test_tag_features_normalise_merge_and_filter():
     assert kept.rows([30]).nnz == 0
     with pytest.raises(ValueError, match="min_items"):
         tag_features(tags, min_items=0)
-    with pytest.raises(ValueError, match="lacks column"):
+    with pytest.raises(ValueError, match=r"tags frame: missing column\(s\) 'tag'; found"):
         tag_features(tags.drop(columns="tag"))
 
 
@@ -151,8 +188,10 @@ def test_item_features_validation_and_rows():
     assert feats.rows([99, 5]).toarray().tolist() == [[0, 0], [1.0, 0]]  # unknown item: zeros
     assert "2 items x 2 features" in repr(feats)
     assert feats.to_frame().loc[5, "a"] == 1.0
-    with pytest.raises(ValueError, match="repeated item ids"):
+    with pytest.raises(ValueError, match=r"repeated item ids \(1 repeats; the first is 1 at position 1\)"):
         ItemFeatures(np.array([1, 1]), m, ["a", "b"])
+    with pytest.raises(ValueError, match=r"ItemFeatures items: row 1, column 'item': missing item id nan"):
+        ItemFeatures(np.array([1, np.nan]), m, ["a", "b"])
     with pytest.raises(ValueError, match="one name per column"):
         ItemFeatures(np.array([1, 2]), m, ["a"])
     with pytest.raises(ValueError, match="one matrix row per item"):

@@ -3,7 +3,11 @@ import re
 import tomllib
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT / "requirements" / "lock.txt"
 
 
 def _name(requirement: str) -> str:
@@ -24,16 +28,57 @@ def _environment_pip_requirements() -> list[str]:
         if not match:
             break
         reqs.append(match.group(1).strip())
-    return [r for r in reqs if not r.startswith("-e")]
+    return [r for r in reqs if not r.startswith("-")]
+
+
+def _environment_pip_options() -> list[str]:
+    text = (ROOT / "environment.yml").read_text()
+    return re.findall(r"^\s+- (-.+)$", text, re.M)
+
+
+def _lock_pins() -> dict[str, str]:
+    """name -> version of every `name==version` line of the lock (pip-compile's format)."""
+    pins = {}
+    for line in LOCK.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", line)
+        if match:
+            pins[canonicalize_name(match.group(1))] = match.group(2)
+        else:
+            assert not line or line.startswith((" ", "#")), f"not a plain pin in the lock: {line!r}"
+    return pins
 
 
 def test_environment_yml_matches_pyproject():
     assert sorted(_environment_pip_requirements()) == sorted(_pyproject_requirements())
+    # Conda's pip step is held to the same lock as `make setup`.
+    assert _environment_pip_options() == ["-c requirements/lock.txt", "-e .[test]"]
+
+
+def test_lock_pins_every_declared_dependency():
+    pins = _lock_pins()
+    assert len(pins) > 50, "the lock pins the whole environment, transitive packages included"
+    for requirement in map(Requirement, _pyproject_requirements()):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is declared in pyproject.toml but not pinned: run make lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"the lock's {name}=={pins[name]} does not satisfy {requirement}: run make lock")
+
+
+def test_lock_holds_the_cpu_build_of_torch_only():
+    pins = _lock_pins()
+    assert pins["torch"] == "2.13.0", (
+        f"torch=={pins['torch']} in the lock: exactly 2.13.0, without a local label such as +cpu, "
+        "so that it takes the CPU build from either source")
+    cuda = [n for n in pins if n.startswith("nvidia-") or n == "triton" or "cuda" in n]
+    assert not cuda, f"a CUDA build of torch was locked (make lock with TORCH_INDEX set): {cuda}"
+    header = LOCK.read_text()
+    assert "by pip-compile with Python 3.11" in header and "#    make lock" in header
 
 
 def test_torch_is_pinned_everywhere():
     assert "torch==2.13.0" in _pyproject_requirements()
     assert "torch==2.13.0" in _environment_pip_requirements()
+    assert _lock_pins()["torch"] == "2.13.0"
 
 
 def test_every_imported_third_party_package_is_declared():

@@ -6,6 +6,8 @@ without complaint, so every problem stops the load with a message naming the
 source, the line (or row label), the column, the value and what would be right.
 Rows are removed only on request (``duplicates="last"`` or ``"mean"``), and every
 removal is counted in a :class:`LoadReport` and announced with a warning.
+The checks themselves live in :mod:`recsys_lab.data.schema`; :class:`recsys_lab.data.RatingData`
+(so every model's ``fit``) runs the same ones on the frames it is given.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .schema import ITEM, MOVIELENS_SCALE, RATING, TIMESTAMP, USER, RatingScale
+from .schema import (ITEM, MOVIELENS_SCALE, RATING, TIMESTAMP, USER, RatingScale, check_columns, check_ids,
+                     check_scale, check_unique_pairs, numeric_column)
 
 _SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", "::": "'::'"}
 
@@ -41,16 +44,6 @@ class LoadReport:
     @property
     def rows_removed(self) -> int:
         return self.rows_read - self.rows_kept
-
-
-def _py(value):
-    """numpy scalars print as ``np.float64(6.0)``; messages show plain ``6.0``."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _where(is_file: bool, label) -> str:
-    # Files report 1-based line numbers (line 1 is the header); frames report index labels.
-    return f"line {int(label) + 2}" if is_file else f"row {_py(label)!r}"
 
 
 def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
@@ -120,43 +113,30 @@ def load_ratings(source, columns: dict | None = None, scale: RatingScale | None 
     else:
         name, frame = "DataFrame", source
 
-    missing = [f"{src!r} (for {kit})" for kit, src in mapping.items() if src not in frame.columns]
-    if missing:
-        raise ValueError(f"{name}: missing column(s) {', '.join(missing)}; "
-                         f"found {list(map(str, frame.columns))}. Pass columns={{...}} to map them.")
+    check_columns(frame, mapping, name, "Pass columns={...} to map them.")
     if len(frame) == 0:
         raise ValueError(f"{name}: no rating rows (only a header)")
 
     out = pd.DataFrame({kit: frame[src] for kit, src in mapping.items()})
     for kit in (USER, ITEM):
-        bad = out[kit].isna()
-        if bad.any():
-            label = out.index[bad.to_numpy()][0]
-            raise ValueError(f"{name}: {_where(is_file, label)}, column {mapping[kit]!r}: "
-                             f"missing {kit} id ({bad.sum()} such rows)")
+        check_ids(out[kit], mapping[kit], name, is_file, kit)
         if is_file:  # ids that are whole numbers become integers, as in MovieLens
             as_num = pd.to_numeric(out[kit], errors="coerce")
             if as_num.notna().all() and (as_num == np.floor(as_num)).all():
                 out[kit] = as_num.astype(np.int64)
 
-    out[RATING] = _numeric_column(out[RATING], mapping[RATING], name, is_file, "rating")
+    out[RATING] = numeric_column(out[RATING], mapping[RATING], name, is_file, "rating")
     if TIMESTAMP in mapping:
-        out[TIMESTAMP] = _numeric_column(out[TIMESTAMP], mapping[TIMESTAMP], name, is_file,
-                                         "timestamp").astype(np.int64)
+        out[TIMESTAMP] = numeric_column(out[TIMESTAMP], mapping[TIMESTAMP], name, is_file,
+                                        "timestamp").astype(np.int64)
     if scale is not None:
-        _check_scale(out[RATING], scale, mapping[RATING], name, is_file)
+        check_scale(out[RATING], scale, mapping[RATING], name, is_file)
 
     rows_read = len(out)
-    dup_mask = out.duplicated([USER, ITEM], keep=False)
+    if duplicates == "error":
+        check_unique_pairs(out[USER], out[ITEM], name, is_file,
+                           "Pass duplicates='last' or 'mean' to merge them.")
     n_dup = int(out.duplicated([USER, ITEM], keep="first").sum())
-    if n_dup and duplicates == "error":
-        first = out.index[dup_mask.to_numpy()][0]
-        user, item = _py(out.at[first, USER]), _py(out.at[first, ITEM])
-        labels = out.index[((out[USER] == user) & (out[ITEM] == item)).to_numpy()]
-        where = " and ".join(_where(is_file, lab) for lab in labels[:3])
-        raise ValueError(
-            f"{name}: {n_dup} duplicate (user, item) pair(s); the first is user {user!r}, "
-            f"item {item!r} at {where}. Pass duplicates='last' or 'mean' to merge them.")
     if n_dup and duplicates == "last":
         out = out.drop_duplicates([USER, ITEM], keep="last")
     elif n_dup:
@@ -172,31 +152,6 @@ def load_ratings(source, columns: dict | None = None, scale: RatingScale | None 
                       DataWarning, stacklevel=2)
     out.attrs["load_report"] = report
     return out
-
-
-def _numeric_column(values: pd.Series, src: str, name: str, is_file: bool, what: str) -> pd.Series:
-    numeric = pd.to_numeric(values, errors="coerce")
-    bad = numeric.isna() | ~np.isfinite(numeric.astype(float))
-    if bad.any():
-        label = values.index[bad.to_numpy()][0]
-        value = values.loc[label]
-        kind = "missing" if pd.isna(value) else "not a finite number"
-        raise ValueError(f"{name}: {_where(is_file, label)}, column {src!r}: {what} {_py(value)!r} is "
-                         f"{kind} ({int(bad.sum())} such rows); every {what} must be a number")
-    return numeric.astype(np.float64)
-
-
-def _check_scale(ratings: pd.Series, scale: RatingScale, src: str, name: str, is_file: bool) -> None:
-    out = (ratings < scale.low) | (ratings > scale.high)
-    if scale.step is not None:
-        steps = (ratings - scale.low) / scale.step
-        out |= ~np.isclose(steps, np.round(steps))
-    if out.any():
-        label = ratings.index[out.to_numpy()][0]
-        grid = f" in steps of {scale.step}" if scale.step else ""
-        raise ValueError(f"{name}: {_where(is_file, label)}, column {src!r}: rating "
-                         f"{_py(ratings.loc[label])!r} is outside the scale {scale.low}..{scale.high}{grid} "
-                         f"({int(out.sum())} such rows); pass the right scale=RatingScale(...)")
 
 
 def default_data_dir() -> Path:

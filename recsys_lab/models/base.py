@@ -13,8 +13,8 @@ setting every model takes:
   baseline score for ``predict``, a non-personalised list for ``recommend``);
 - ``"error"``: a ``KeyError`` names the unknown ids.
 
-Score ties in ``recommend`` are broken by item position (ascending raw id), so a
-ranking is deterministic.
+``recommend`` orders by score rounded to 1e-9, then by item position (ascending raw id):
+the kit's one tie rule (:mod:`recsys_lab.topk`), so a ranking never rests on float noise.
 """
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ import inspect
 import numpy as np
 import pandas as pd
 
-from ..data.dataset import RatingData
+from ..data.dataset import RatingData, query_id, query_ids
 from ..data.schema import ITEM
+from ..topk import top_k_candidates
 
 
 class Recommender:
@@ -52,14 +53,22 @@ class Recommender:
             raise ValueError(f"unknown must be 'fallback' or 'error', got {self.unknown!r}")
 
     def fit(self, ratings) -> "Recommender":
-        """Learn from ``ratings`` (forgetting any earlier fit); returns ``self``."""
+        """Learn from ``ratings`` (forgetting any earlier fit); returns ``self``.
+
+        Bad ratings are refused by :class:`RatingData` before anything changes; if fitting fails
+        later (e.g. training diverges), the model is put back as it was before the call.
+        """
         self._check_unknown()
         data = ratings if isinstance(ratings, RatingData) else RatingData(ratings)
-        if len(data) == 0:
-            raise ValueError("cannot fit on an empty ratings frame")
-        self.data_ = data
-        self.seen_ = data.to_csr(binary=True)
-        self._fit(data)
+        before = dict(self.__dict__)  # _fit only assigns attributes, so a shallow copy restores
+        try:
+            self.data_ = data
+            self.seen_ = data.to_csr(binary=True)
+            self._fit(data)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
         return self
 
     def _fit(self, data: RatingData) -> None:
@@ -73,8 +82,8 @@ class Recommender:
     def predict(self, users, items) -> np.ndarray:
         """Scores of (user, item) pairs given as equal-length arrays of raw ids, shape ``(n,)``."""
         self._check_fitted()
-        users, items = np.atleast_1d(np.asarray(users)), np.atleast_1d(np.asarray(items))
-        if users.shape != items.shape or users.ndim != 1:
+        users, items = query_ids(users, "users"), query_ids(items, "items")  # 1-D, no missing ids
+        if users.shape != items.shape:
             raise ValueError(f"users and items must be 1-D arrays of equal length, "
                              f"got shapes {users.shape} and {items.shape}")
         u = self.data_.users.to_index(users, missing="minus1")
@@ -131,15 +140,19 @@ class Recommender:
         fewer than ``k`` rows when fewer candidates exist.
         """
         self._check_fitted()
-        if int(k) != k or k < 1:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(k) or int(k) != k or k < 1:
             raise ValueError(f"k must be a positive whole number, got {k!r}")
+        k = int(k)
+        if not isinstance(exclude_seen, (bool, np.bool_)):
+            raise ValueError(f"exclude_seen must be True or False, got {exclude_seen!r}")
+        user = query_id(user, "user")
         u = int(self.data_.users.to_index([user], missing="minus1")[0])
         if u < 0 and self.unknown == "error":
             raise KeyError(f"{type(self).__name__} was not fitted on user {user!r}; "
                            f"use unknown='fallback' for a non-personalised list")
         scores, candidates = self._candidate_scores(u, exclude_seen)
-        pos = np.flatnonzero(candidates)
-        order = pos[np.lexsort((pos, -scores[pos]))][: int(k)]  # ties: lower position first
+        order = top_k_candidates(scores, candidates, k)  # the kit's one tie rule (recsys_lab.topk)
         return pd.DataFrame({ITEM: self.data_.items.to_raw(order), "score": scores[order]})
 
     def explain(self, user, item):

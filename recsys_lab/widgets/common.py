@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 import ipywidgets as W
 
+from ..data.schema import ITEM, check_columns, check_ids, place
+
 
 class InputError(ValueError):
     """A control holds a value the explorer cannot use; the message says why and what would work."""
@@ -26,6 +28,24 @@ def require(condition: bool, text: str) -> None:
     """Raise :class:`InputError` with ``text`` unless ``condition`` holds."""
     if not condition:
         raise InputError(text)
+
+
+def check_movies(movies, columns=(ITEM, "title")) -> None:
+    """A movies table an explorer can show: a DataFrame with ``columns``, valid item ids and a
+    text title per movie (``load_movielens().movies`` is one). Raises :class:`InputError`."""
+    try:
+        check_columns(movies, {c: c for c in columns}, "movies frame",
+                      "load_movielens().movies has the right shape.")
+        check_ids(movies[ITEM], ITEM, "movies frame", what="item")
+    except (TypeError, ValueError) as err:
+        raise InputError(str(err)) from None
+    if "title" in columns:
+        bad = ~movies["title"].map(lambda t: isinstance(t, str)).to_numpy(dtype=bool)
+        if bad.any():
+            pos = int(bad.argmax())
+            raise InputError(f"movies frame: {place(movies.index, pos)}, column 'title': title "
+                             f"{movies['title'].iloc[pos]!r} is not text ({int(bad.sum())} such rows); "
+                             f"every movie needs a title")
 
 
 class Explorer:

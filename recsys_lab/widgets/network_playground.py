@@ -169,6 +169,7 @@ class NetworkPlayground(Explorer):
         require(1 <= h <= MAX_HIDDEN, f"The network needs between 1 and {MAX_HIDDEN} hidden units;"
                 f" got {h}.")
         require(int(self.max_steps.value) >= 1, f"max steps must be at least 1; got {self.max_steps.value}.")
+        require(int(self.seed.value) >= 0, f"The seed must be a whole number >= 0; got {self.seed.value}.")
         return {"dataset": self.dataset.value, "noise": float(self.noise.value),
                 "n_points": int(self.n_points.value), "seed": int(self.seed.value), "n_hidden": h,
                 "activation": self.activation.value, **self._rates()}
@@ -263,6 +264,9 @@ class NetworkPlayground(Explorer):
     def start(self) -> bool:
         """Train live until *max steps*, *Stop*, or divergence; returns whether a run started."""
         if self._running or not self._ready():
+            return False
+        if int(self.max_steps.value) < 1:
+            show_message(self.message, f"max steps must be at least 1; got {self.max_steps.value}.")
             return False
         if self.trainer.steps >= int(self.max_steps.value):
             show_message(self.message, f"Already at max steps ({self.trainer.steps}): raise max steps"

@@ -10,12 +10,14 @@ Pure piece: :func:`add_rating` (validated rating in, new frame out).
 from __future__ import annotations
 
 import html
+import math
+import numbers
 
 import ipywidgets as W
 import pandas as pd
 
 from ..data.schema import ITEM, MOVIELENS_SCALE, RATING, USER, RatingScale
-from .common import Explorer, InputError, message_box, require, show_message
+from .common import Explorer, InputError, check_movies, message_box, require, show_message
 
 
 def new_user_id(ratings: pd.DataFrame) -> int:
@@ -30,12 +32,15 @@ def find_movie(movies: pd.DataFrame, title_or_item) -> int:
     if isinstance(title_or_item, str):
         text = title_or_item.strip().lower()
         require(text != "", "Type a movie title first.")
-        hits = movies.loc[movies["title"].str.lower() == text, ITEM]
+        titles = movies["title"].astype(str).str.lower()  # a missing title (NaN) matches nothing typed
+        hits = movies.loc[(titles == text) & movies["title"].notna(), ITEM]
         if len(hits) == 0:
-            near = movies.loc[movies["title"].str.lower().str.contains(text, regex=False), "title"].head(3)
+            near = movies.loc[titles.str.contains(text, regex=False) & movies["title"].notna(), "title"].head(3)
             hint = f" Did you mean: {'; '.join(near)}?" if len(near) else ""
             raise InputError(f"No movie is titled {title_or_item.strip()!r}.{hint}")
         return int(hits.iloc[0])
+    require(isinstance(title_or_item, numbers.Number) and not isinstance(title_or_item, bool),
+            f"Give a movie title (text) or a movie id (a number), not {title_or_item!r}.")
     require(title_or_item in set(movies[ITEM]), f"No movie has id {title_or_item!r}.")
     return int(title_or_item)
 
@@ -44,13 +49,18 @@ def add_rating(current: pd.DataFrame, movies: pd.DataFrame, title_or_item, ratin
                user: int, scale: RatingScale = MOVIELENS_SCALE) -> pd.DataFrame:
     """``current`` (``user, item, rating``) with one more rating; re-rating a movie replaces it.
 
-    Raises :class:`InputError` for an unknown movie or a rating off ``scale``.
+    Raises :class:`InputError` for an unknown movie, or a rating that is not a number or is off ``scale``.
     """
     item = find_movie(movies, title_or_item)
+    given = rating
+    try:
+        rating = math.nan if isinstance(rating, bool) else float(rating)
+    except (TypeError, ValueError):
+        rating = math.nan  # not a number: refused below, quoting what was given
     steps = (rating - scale.low) / scale.step if scale.step else 0.0
     require(scale.low <= rating <= scale.high and (scale.step is None or abs(steps - round(steps)) < 1e-9),
             f"A rating must lie in {scale.low}..{scale.high}" + (f" in steps of {scale.step}" if scale.step else "")
-            + f"; got {rating}.")
+            + f"; got {given!r}.")
     kept = current[current[ITEM] != item]
     row = pd.DataFrame({USER: [user], ITEM: [item], RATING: [float(rating)]})
     return pd.concat([kept, row], ignore_index=True) if len(kept) else row
@@ -65,6 +75,7 @@ class NewUserRatings(Explorer):
 
     def __init__(self, movies: pd.DataFrame, ratings: pd.DataFrame, user: int | None = None,
                  n_suggestions: int = 1000):
+        check_movies(movies)
         self.movies = movies
         self.user = new_user_id(ratings) if user is None else user
         popular = ratings[ITEM].value_counts().index[:n_suggestions]
@@ -96,7 +107,7 @@ class NewUserRatings(Explorer):
     def rate(self, title_or_item, rating: float) -> bool:
         """Add (or replace) one rating; a bad title or rating shows a message. True if it was added."""
         try:
-            self.ratings = add_rating(self.ratings, self.movies, title_or_item, float(rating), self.user)
+            self.ratings = add_rating(self.ratings, self.movies, title_or_item, rating, self.user)
         except InputError as err:
             show_message(self.message, str(err))
             return False

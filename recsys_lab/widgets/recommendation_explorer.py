@@ -29,7 +29,7 @@ from ..features import ItemFeatures, genre_features
 from ..metrics import intra_list_diversity, novelty, popularity_from_ratings
 from ..models.base import Recommender
 from ..models.hybrid import clone, explanation_text, fit_quietly
-from .common import Explorer, InputError, message_box, require, show_message
+from .common import Explorer, InputError, check_movies, message_box, require, show_message
 
 
 @dataclass
@@ -72,7 +72,8 @@ def recommendation_lists(models: dict, user, k: int, movies: pd.DataFrame, genre
     ``{name: RecList}`` in the order of ``models``. Raises :class:`InputError` for bad settings.
     """
     require(len(models) > 0, "Choose at least one model.")
-    require(isinstance(k, (int, np.integer)) and 1 <= k <= 100, f"k must be a whole number in 1..100, got {k!r}.")
+    require(isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 1 <= k <= 100,
+            f"k must be a whole number in 1..100, got {k!r}.")
     genres = genre_features(movies) if genres is None else genres
     if popularity is None:
         require(ratings is not None, "pass popularity=... or ratings=... to measure novelty")
@@ -146,6 +147,7 @@ class RecommendationExplorer(Explorer):
     def __init__(self, models: dict, ratings: pd.DataFrame, movies: pd.DataFrame, new_user=None,
                  genres: ItemFeatures | None = None, user=None, k: int = 5, selected=None):
         require(len(models) > 0, "give at least one model")
+        check_movies(movies, (ITEM, "title", "genres"))
         self.ratings, self.movies, self.new_user = ratings, movies, new_user
         self.genres = genre_features(movies) if genres is None else genres
         self.popularity = popularity_from_ratings(ratings)

@@ -23,7 +23,8 @@ from ..data.dataset import RatingData
 from ..data.schema import ITEM, USER
 from ..plotting import figure_to_png
 from ..similarity import MEASURES, similarity_matrix
-from .common import Explorer, InputError, message_box, require, show_message
+from ..topk import top_k
+from .common import Explorer, InputError, check_movies, message_box, require, show_message
 
 #: Movies shown when the explorer opens: two sagas, two animations and some classics.
 DEFAULT_MOVIES = (1, 3114, 260, 1196, 2571, 296, 318, 356, 593, 2959)
@@ -38,7 +39,7 @@ def find_movies(movies: pd.DataFrame, text: str, ratings: pd.DataFrame | None = 
     """
     text = (text or "").strip()
     require(len(text) >= 2, "Type at least 2 letters of a title to search.")
-    found = movies[movies["title"].str.contains(text, case=False, regex=False)][[ITEM, "title"]]
+    found = movies[movies["title"].str.contains(text, case=False, regex=False, na=False)][[ITEM, "title"]]
     counts = ratings[ITEM].value_counts() if ratings is not None else pd.Series(dtype=int)
     found = found.assign(n_ratings=found[ITEM].map(counts).fillna(0).astype(int))
     return found.sort_values(["n_ratings", ITEM], ascending=[False, True]).head(limit).reset_index(drop=True)
@@ -82,7 +83,7 @@ def compute_similarities(data: RatingData, kind: str, selected, similarity: str 
     row, row_overlap = similarity_matrix(matrix, rows=[f], return_overlap=True, **settings)
     row, row_overlap = row[0], row_overlap[0]
     row[f] = -np.inf  # not your own neighbour
-    order = np.lexsort((np.arange(len(row)), -row))[: int(n_neighbours)]
+    order = top_k(row, n_neighbours)
     order = order[np.isfinite(row[order])]
     raw = id_map.to_raw(order)
     neighbours = pd.DataFrame({USER if kind == "users" else ITEM: raw,
@@ -155,6 +156,7 @@ class SimilarityExplorer(Explorer):
     def __init__(self, ratings: pd.DataFrame, movies: pd.DataFrame, kind: str = "movies",
                  users=(1, 2, 3, 4, 5, 6, 7, 8), movie_ids=DEFAULT_MOVIES, similarity: str = "pearson",
                  min_overlap: int = 5, shrinkage: float = 0.0):
+        check_movies(movies)
         self.data = RatingData(ratings)
         self.ratings, self.movies = ratings, movies
         self.titles = dict(zip(movies[ITEM], movies["title"]))
