@@ -60,8 +60,8 @@ def _run(quick: bool) -> list[Section]:
     from recsys_lab.features import movie_features
 
     ml = load_movielens()
-    features = movie_features(ml.movies, ml.tags)
     train, _ = random_split(ml.ratings, 0.2, seed=0)
+    features = movie_features(ml.movies, ml.tags, train)
     sample = np.random.default_rng(0).choice(np.sort(train.user.unique()), size=5 if quick else 20, replace=False)
     activity = train.user.value_counts()
     heaviest, lightest = int(activity.idxmax()), int(activity.idxmin())  # the extremes of a user's cost

@@ -52,43 +52,44 @@ NOT_RUN = {"SwitchingHybrid": "not run: every user of the ranking split has at l
                               "so a switching hybrid would only repeat its warm model"}
 
 
-# Builders for the models that need item features or other models.
-def _movie_features():
+# Builders for the models that need item features or other models; ``train`` is the split's
+# training part, the only source of tags (recsys_lab.features.training_tags: no leak).
+def _movie_features(train):
     from recsys_lab.data import load_movielens
     from recsys_lab.features import movie_features
 
     ml = load_movielens()
-    return movie_features(ml.movies, ml.tags)
+    return movie_features(ml.movies, ml.tags, train)
 
 
-def content_based(**params):
+def content_based(train, **params):
     from recsys_lab.models.content import ContentBased
 
-    return ContentBased(_movie_features(), **params)
+    return ContentBased(_movie_features(train), **params)
 
 
-def deep_content(**params):
+def deep_content(train, **params):
     from recsys_lab.models.content import DeepContent
 
-    return DeepContent(_movie_features(), **params)
+    return DeepContent(_movie_features(train), **params)
 
 
-def weighted_hybrid(**params):
+def weighted_hybrid(train, **params):
     from recsys_lab.models.content import ContentBased
     from recsys_lab.models.hybrid import WeightedHybrid
     from recsys_lab.models.ncf import DotProduct
 
-    parts = {"DotProduct": DotProduct(loss="bpr", seed=SEED), "ContentBased": ContentBased(_movie_features())}
+    parts = {"DotProduct": DotProduct(loss="bpr", seed=SEED), "ContentBased": ContentBased(_movie_features(train))}
     return WeightedHybrid(parts, **params)
 
 
-def feature_augmented_hybrid(**params):
+def feature_augmented_hybrid(train, **params):
     from recsys_lab.models.content import DeepContent
     from recsys_lab.models.hybrid import FeatureAugmentedHybrid
     from recsys_lab.models.mf import MatrixFactorization
 
     cf = MatrixFactorization(**KIT_SETTINGS["MatrixFactorization"])
-    return FeatureAugmentedHybrid(DeepContent(_movie_features(), seed=SEED), cf, **params)
+    return FeatureAugmentedHybrid(DeepContent(_movie_features(train), seed=SEED), cf, **params)
 
 
 # Kit model -> the peer it is compared with, per task.

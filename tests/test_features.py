@@ -223,7 +223,7 @@ def test_combine_features_dot_is_weighted_sum_of_block_cosines(small_movies):
 
 
 def test_movie_features_on_movielens(movielens):
-    feats = movie_features(movielens.movies, movielens.tags)
+    feats = movie_features(movielens.movies, movielens.tags, train=None)
     assert len(feats) == len(movielens.movies)  # every movie, tagged or not
     norms = np.sqrt(np.asarray(feats.matrix.multiply(feats.matrix).sum(axis=1)).ravel())
     n_genres = np.array([len(g) > 0 for g in movielens.movies.sort_values("item").genres])
@@ -231,3 +231,24 @@ def test_movie_features_on_movielens(movielens):
     # unit genre block + unit tag block: squared norm = [has genres] + [has tags]
     np.testing.assert_allclose(norms ** 2, n_genres.astype(float) + tagged)
     assert "genre:Comedy" in feats.names and "tag:pixar" in feats.names
+
+
+def test_training_tags_keep_only_training_pairs_and_their_time():
+    from recsys_lab.features import training_tags
+
+    tags = pd.DataFrame({"user": [1, 1, 2, 3], "item": [10, 20, 10, 30], "tag": ["a", "b", "c", "d"],
+                         "timestamp": [5, 50, 6, 7]})
+    train = pd.DataFrame({"user": [1, 1, 2], "item": [10, 20, 10], "rating": 4.0, "timestamp": [4, 8, 9]})
+    kept = training_tags(tags, train)
+    # (3, 30) is not a training pair; (1, 20)'s tag comes after the last training interaction (t=9)
+    assert kept.tag.tolist() == ["a", "c"]
+    assert training_tags(tags, train.drop(columns="timestamp")).tag.tolist() == ["a", "b", "c"]
+    feats = movie_features(pd.DataFrame({"item": [10, 20, 30], "genres": [["X"], ["Y"], ["X"]]}), tags, train)
+    assert [n for n in feats.names if n.startswith("tag:")] == ["tag:a", "tag:c"]
+    every = movie_features(pd.DataFrame({"item": [10, 20, 30], "genres": [["X"], ["Y"], ["X"]]}), tags, None)
+    assert len([n for n in every.names if n.startswith("tag:")]) == 4
+
+
+def test_movie_features_needs_the_training_data():
+    with pytest.raises(TypeError, match="train"):
+        movie_features(pd.DataFrame({"item": [1], "genres": [["X"]]}), pd.DataFrame({"item": [1], "tag": ["a"]}))
