@@ -26,6 +26,7 @@ from torch import nn
 
 from ..data.dataset import RatingData
 from ..data.schema import ITEM, RATING, USER
+from ..topk import top_k_candidates
 from .baselines import BiasFallback
 from .torch_data import RatingBatches, TorchRecommender
 
@@ -176,6 +177,5 @@ class MatrixFactorization(BiasFallback, TorchRecommender):
             allowed[:] = False
             allowed[self.data_.items.to_index(np.asarray(list(candidates)))] = True
         allowed[i] = False
-        pos = np.flatnonzero(allowed)
-        order = pos[np.lexsort((pos, -sims[pos]))][: int(k)]
+        order = top_k_candidates(sims, allowed, k)
         return pd.DataFrame({ITEM: self.data_.items.to_raw(order), "similarity": sims[order]})

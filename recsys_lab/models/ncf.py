@@ -32,8 +32,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.dataset import RatingData
+from ..topk import ranked_above
 from .base import Recommender
-from .torch_data import PairwiseBatches, PointwiseBatches, TorchRecommender, _whole
+from .torch_data import PairwiseBatches, PointwiseBatches, TorchRecommender, _whole, single_threaded
 
 INIT_STD = 0.1
 LOSSES = ("bce", "bpr")
@@ -221,6 +222,7 @@ class ImplicitRecommender(TorchRecommender):
         with torch.no_grad():
             self._average = self.network_.average_rows()
 
+    @single_threaded
     @torch.no_grad()
     def _predict_fallback(self, u, i):
         """Scores where ``u`` or ``i`` is -1: the average row stands in for the unknown one."""
@@ -317,8 +319,8 @@ def leave_one_out_ranks(model, test: pd.DataFrame, n_negatives: int | None = 100
         scores, candidate = model._candidate_scores(u)  # what recommend(user) ranks, without sorting
         rankable = bool(i >= 0 and candidate[i])
         positions = np.flatnonzero(candidate)
-        if rankable:  # recommend breaks ties by position: an equal score earlier in the catalogue wins
-            beats = (scores[positions] > scores[i]) | ((scores[positions] == scores[i]) & (positions < i))
+        if rankable:  # recommend's tie rule (recsys_lab.topk): an equal score earlier in the catalogue wins
+            beats = ranked_above(scores[positions], positions, i)
             others = positions != i
             position = int(beats.sum())
         else:

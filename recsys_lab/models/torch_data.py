@@ -15,6 +15,13 @@ Users and items are integer *positions* (see :class:`recsys_lab.data.IdMap`). Ba
 re-iterable (one pass = one epoch) and reproducible: epoch ``e`` shuffles and samples with a
 ``torch.Generator`` seeded from ``(seed, e)``, so a rerun yields exactly the same batches,
 whatever happened before. :func:`recsys_lab.training.fit_loop` calls :meth:`set_epoch`.
+The batches depend on the *set* of rows, not on the order they are given in: each stream first
+puts its rows in :func:`canonical_order` (by user, then item, then rating), the order
+:class:`recsys_lab.data.RatingData` keeps its rows in.
+
+Results do not depend on the thread count either: :class:`TorchRecommender` trains and scores
+on one torch thread (:func:`recsys_lab.network.one_thread`). For networks this small one thread
+is also the faster choice, and a reduction split over threads could sum in another order.
 
 :class:`TorchRecommender` checks the shared hyper-parameters, builds the optimizer (the course's
 own or a ``torch.optim`` class), trains on the GPU when there is one (``device="auto"``), and
@@ -22,6 +29,7 @@ saves ``state_dict`` + id maps in a file that ``torch.load(..., weights_only=Tru
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -29,6 +37,7 @@ import pandas as pd
 import torch
 
 from ..data.schema import RATING
+from ..network import one_thread
 from .base import Recommender
 
 
@@ -54,6 +63,25 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     """A CPU ``torch.Generator`` whose stream depends only on ``(seed, epoch)``."""
     state = np.random.SeedSequence([int(seed), int(epoch)]).generate_state(2, dtype=np.uint32)
     return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+def canonical_order(users, items, ratings=None) -> np.ndarray:
+    """The permutation that sorts rows by ``(user, item)`` (then ``rating``, for repeated pairs).
+
+    ``users``, ``items`` (and ``ratings``): arrays of shape ``(n,)``. Building batches from the
+    rows in this order makes training depend on which rows there are, not on how they are ordered.
+    """
+    keys = (np.asarray(items), np.asarray(users))
+    return np.lexsort(keys if ratings is None else (np.asarray(ratings),) + keys)
+
+
+def single_threaded(method):
+    """Run ``method`` on one torch thread (:func:`recsys_lab.network.one_thread`)."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with one_thread():
+            return method(*args, **kwargs)
+    return wrapper
 
 
 def check_batch_size(batch_size) -> int:
@@ -96,6 +124,7 @@ class RatingBatches(_Batches):
 
     ``users``, ``items``: int arrays of positions, shape ``(n,)``; ``ratings``: floats ``(n,)``.
     Each batch holds ``batch_size`` rows (the last may be smaller): long, long, float32 tensors.
+    The rows are kept in :func:`canonical_order`, so their input order does not matter.
     """
 
     def __init__(self, users, items, ratings, batch_size: int = 1024, seed: int = 0,
@@ -106,6 +135,8 @@ class RatingBatches(_Batches):
         if not len(self.users) == len(self.items) == len(self.ratings):
             raise ValueError(f"users, items and ratings must have the same length, got "
                              f"{len(self.users)}, {len(self.items)}, {len(self.ratings)}")
+        order = torch.from_numpy(canonical_order(self.users.numpy(), self.items.numpy(), self.ratings.numpy()))
+        self.users, self.items, self.ratings = self.users[order], self.items[order], self.ratings[order]
         super().__init__(len(self.users), batch_size, seed, shuffle, device)
         self.users, self.items, self.ratings = (t.to(self.device) for t in (self.users, self.items, self.ratings))
 
@@ -155,6 +186,8 @@ class _ImplicitBatches(_Batches):
         self.items = torch.tensor(np.asarray(items), dtype=torch.long)
         if len(self.users) != len(self.items):
             raise ValueError(f"users and items must have the same length, got {len(self.users)}, {len(self.items)}")
+        order = torch.from_numpy(canonical_order(self.users.numpy(), self.items.numpy()))  # input order is irrelevant
+        self.users, self.items = self.users[order], self.items[order]
         self.n_items, self.n_negatives = int(n_items), int(n_negatives)
         self.keys = positive_keys(self.users, self.items, self.n_items)
         super().__init__(len(self.users), batch_size, seed, shuffle, device)
@@ -324,15 +357,13 @@ class TorchRecommender(Recommender):
         self._fit_options = dict(validation=validation, callbacks=tuple(callbacks),
                                  early_stopping=early_stopping, progress=progress)
         try:
-            return super().fit(ratings)
-        except BaseException:
-            for name in ("data_", "seen_", "network_"):  # a failed fit leaves the model unfitted
-                self.__dict__.pop(name, None)
-            raise
+            return super().fit(ratings)  # a failed fit leaves the model as it was (Recommender.fit)
         finally:
             del self._fit_options
 
+    @single_threaded
     def _fit(self, data) -> None:
+        """Train on one torch thread (see the module notes); ``data``'s rows are in canonical order."""
         from ..training import fit_loop
 
         opts = self._fit_options
@@ -359,6 +390,7 @@ class TorchRecommender(Recommender):
         raise NotImplementedError(f"{type(self).__name__} does not track a validation set")
 
     # ----- scoring ------------------------------------------------------------------
+    @single_threaded
     @torch.no_grad()
     def _scores(self, u, i, chunk: int = 1 << 16) -> np.ndarray:
         """Raw network outputs for position arrays ``u``, ``i`` (shape ``(n,)``), as float64."""
@@ -428,7 +460,8 @@ class TorchRecommender(Recommender):
         net = model._build_network(data.n_users, data.n_items, torch.Generator().manual_seed(0))
         net.load_state_dict(payload["state_dict"])
         model.network_ = net.to(model.device_).eval()
-        model._network_ready()
+        with one_thread():
+            model._network_ready()
         model.history_ = History(**payload["history"])
         return model
 
