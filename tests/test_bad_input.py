@@ -285,3 +285,17 @@ def test_network_playground_seed_and_max_steps_show_messages():
     assert play.trainer is not None
     play.max_steps.value = -3
     assert not play.start() and "max steps must be at least 1; got -3." in play.message.value
+
+
+def test_a_bad_validation_frame_is_refused_before_training():
+    """A NaN in the validation frame names the frame, row and value (it used to report divergence)."""
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from recsys_lab.models import MatrixFactorization
+
+    train = pd.DataFrame({"user": [1, 1, 2, 2], "item": [1, 2, 1, 3], "rating": [4.0, 3.0, 5.0, 2.0]})
+    validation = pd.DataFrame({"user": [1], "item": [3], "rating": [np.nan]})
+    with pytest.raises(ValueError, match=r"validation frame: row 0, column 'rating'"):
+        MatrixFactorization(epochs=1).fit(train, validation=validation, progress=False)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.schema import RATING
+from ..data.schema import RATING, check_ratings_frame
 from ..network import one_thread
 from .base import Recommender
 
@@ -354,6 +354,11 @@ class TorchRecommender(Recommender):
         self._check_unknown()
         self._check_common()
         self._check_params()
+        if validation is not None:  # refused like the training frame, before any training
+            check = validation
+            if self.implicit_feedback and isinstance(check, pd.DataFrame) and RATING not in check.columns:
+                check = check.assign(**{RATING: 1.0})
+            check_ratings_frame(check, name="validation frame")
         self._fit_options = dict(validation=validation, callbacks=tuple(callbacks),
                                  early_stopping=early_stopping, progress=progress)
         try:
