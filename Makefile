@@ -17,7 +17,7 @@ INSTALL := -r $(LOCK) -e '.[test]'
 LATEST := .venv-latest
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: setup lab test test-latest lock bench notebooks clean
+.PHONY: setup lab test test-latest lock bench notebooks release grade clean
 
 # The stamp makes set-up idempotent: pip runs again only when pyproject.toml or the lock changes.
 $(STAMP): pyproject.toml $(LOCK)
@@ -84,7 +84,16 @@ lock:
 
 # Re-execute every notebook in place (after changing one), so its stored outputs are current.
 notebooks: setup
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb notebooks/solutions/*.ipynb
+
+# Instructors: the students' copy (make release OUT=release CLEAR=1 clears outputs) and a grader
+# (make grade SUBMISSIONS=folder writes grades.csv: one row per notebook and exercise).
+OUT ?= release
+SUBMISSIONS ?= submissions
+release: setup
+	$(BIN)/python -m recsys_lab.course release $(OUT) $(if $(CLEAR),--clear-outputs)
+grade: setup
+	$(BIN)/python -m recsys_lab.course grade $(SUBMISSIONS) --csv grades.csv
 
 # The peer libraries are installed for the benchmark only; the kit never imports them.
 bench: setup

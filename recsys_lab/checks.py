@@ -115,3 +115,64 @@ def claim(condition, statement: str, **evidence) -> None:
         raise ClaimFailed(f"the prose says '{statement}', but the numbers say otherwise"
                           + (f": {shown}" if shown else ""))
     print(f"✔ claim: {line}")
+
+
+def _is_placeholder(answer) -> bool:
+    return answer is None or answer is Ellipsis
+
+
+def check_answer(answer, expected, what: str = "your answer", atol: float = 1e-6, rtol: float = 1e-5,
+                 mistakes=(), hint: str | None = None) -> Verdict:
+    """An exercise check that never shows the expected value, only what kind of wrong it is.
+
+    ``expected`` is computed by the caller from the kit or the data (never typed into the cell
+    the learner reads). Feedback, first that applies: the placeholder (``...``) is "not answered
+    yet"; a wrong type or shape names what is expected; an answer matching one of ``mistakes``
+    (pairs ``(wrong_value, explanation)``, the plausible wrong answers) gets that explanation; a
+    wrong sign, a wrong order of magnitude, or "too high / too low" otherwise, plus ``hint``.
+    """
+    if _is_placeholder(answer):
+        print(f"⏳ {what}: not answered yet — replace the `...` with your code.")
+        return Verdict(False)
+    if isinstance(expected, (bool, np.bool_, str, set, frozenset)):  # compared exactly
+        ok = answer == expected
+    else:
+        try:
+            a, e = _as_array(answer), _as_array(expected)
+        except (TypeError, ValueError):
+            print(f"❌ {what}: expected a number{' or array' if np.ndim(expected) else ''}, "
+                  f"got {type(answer).__name__}." + (f" Hint: {hint}" if hint else ""))
+            return Verdict(False)
+        if a.shape != e.shape:
+            print(f"❌ {what}: shape {a.shape}, expected shape {e.shape}." + (f" Hint: {hint}" if hint else ""))
+            return Verdict(False)
+        ok = bool(np.allclose(a, e, atol=atol, rtol=rtol))
+    if ok:
+        print(f"✅ {what}: correct.")
+        return Verdict(True)
+    for wrong, why in mistakes:
+        try:
+            same = bool(np.allclose(_as_array(answer), _as_array(wrong), atol=atol, rtol=rtol))
+        except (TypeError, ValueError):
+            same = answer == wrong
+        if same:
+            print(f"❌ {what}: {why}")
+            return Verdict(False)
+    exact = isinstance(expected, (bool, np.bool_, str, set, frozenset))
+    print(f"❌ {what}: {'not right.' if exact else _direction(answer, expected)}" + (f" Hint: {hint}" if hint else ""))
+    return Verdict(False)
+
+
+def _direction(answer, expected) -> str:
+    """What kind of wrong a scalar answer is, without saying the expected value."""
+    try:
+        a, e = float(answer), float(expected)
+    except (TypeError, ValueError):
+        return "not the right answer."
+    if not np.isfinite(a):
+        return f"got {a}, which is not a finite number."
+    if e != 0 and a != 0 and np.sign(a) != np.sign(e):
+        return "the sign is wrong."
+    if e != 0 and a != 0 and max(abs(a / e), abs(e / a)) >= 3:
+        return f"off by about a factor of {max(abs(a / e), abs(e / a)):.0f} (check the units or what you divide by)."
+    return "too high." if a > e else "too low."

@@ -39,3 +39,20 @@ def test_claim_prints_when_true_and_fails_loudly_when_false(capsys):
         claim(np.array([True, False]), "ambiguous")
     with pytest.raises(TypeError, match="cannot be false"):
         claim("yes", "a string is not evidence")
+
+
+def test_check_answer_hints_without_revealing_the_value(capsys):
+    from recsys_lab.checks import check_answer
+
+    assert not check_answer(..., 4.4, "mean")
+    assert "not answered yet" in capsys.readouterr().out
+    assert check_answer(4.429, 4.429022, "mean", atol=1e-3)
+    assert "✅" in capsys.readouterr().out
+    for wrong, expect in [(-4.4, "sign"), (44.0, "factor of 10"), (4.6, "too high"), (4.0, "too low"),
+                          ("four", "expected a number"), ([1.0, 2.0], "shape")]:
+        assert not check_answer(wrong, 4.429, "mean")
+        out = capsys.readouterr().out
+        assert expect in out and "4.429" not in out, (wrong, out)
+    assert not check_answer(3.5, 4.429, "mean", mistakes=[(3.5, "that is the mean of all ratings")])
+    assert "mean of all ratings" in capsys.readouterr().out
+    assert check_answer(True, True, "better?") and not check_answer(False, True, "better?")
