@@ -52,11 +52,12 @@ class PairedComparison:
     wins: int      # users where a > b
     losses: int    # users where a < b
     ties: int
+    unit: str = "users"  # what was resampled: "users", or "movies" for new-item claims
 
     def __str__(self) -> str:
         return (f"mean diff {self.mean_diff:+.4f} [{self.low:+.4f}, {self.high:+.4f}], "
                 f"p = {self.p_value:.4f} ({self.method}), wins/losses/ties "
-                f"{self.wins}/{self.losses}/{self.ties} of {self.n} users")
+                f"{self.wins}/{self.losses}/{self.ties} of {self.n} {self.unit}")
 
 
 def _values(x, name: str) -> np.ndarray:
@@ -132,7 +133,7 @@ def _paired(a, b) -> tuple[np.ndarray, np.ndarray]:
 
 
 def paired_comparison(a, b, method: str = "bootstrap", confidence: float = 0.95,
-                      n_boot: int = 2000, seed: int = 0) -> PairedComparison:
+                      n_boot: int = 2000, seed: int = 0, unit: str = "users") -> PairedComparison:
     """Compare two models scored on the same users: ``d_u = a_u - b_u``, shape ``(n,)``.
 
     The interval is always the percentile bootstrap interval of ``mean(d)``. The p-value tests
@@ -143,6 +144,9 @@ def paired_comparison(a, b, method: str = "bootstrap", confidence: float = 0.95,
     - ``"t"``: paired t-test, ``t = mean(d) / (sd(d) / sqrt(n))`` with ``n - 1`` degrees of freedom;
     - ``"wilcoxon"``: Wilcoxon signed-rank test on ``d`` (zero differences dropped), which
       does not assume the differences are normal.
+
+    ``unit`` names what the entries of ``a`` and ``b`` are (and what the bootstrap resamples),
+    for the printed summary: ``"users"`` by default, ``"movies"`` for per-item errors.
     """
     if method not in ("bootstrap", "t", "wilcoxon"):
         raise ValueError(f"method must be 'bootstrap', 't' or 'wilcoxon', got {method!r}")
@@ -167,7 +171,7 @@ def paired_comparison(a, b, method: str = "bootstrap", confidence: float = 0.95,
 
         p = wilcoxon(x, y, zero_method="wilcox").pvalue
     return PairedComparison(float(d.mean()), float(low), float(high), float(p), method, len(d),
-                            int(np.sum(d > 0)), int(np.sum(d < 0)), int(np.sum(d == 0)))
+                            int(np.sum(d > 0)), int(np.sum(d < 0)), int(np.sum(d == 0)), str(unit))
 
 
 # ----------------------------------------------------------------------------------------

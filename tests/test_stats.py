@@ -118,3 +118,9 @@ def test_holm_and_benjamini_hochberg_by_hand_and_against_scipy():
         assert (holm(p) >= p).all() and (holm(p) <= 1).all()
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         holm([0.5, 1.5])
+
+
+def test_paired_comparison_names_its_unit():
+    result = paired_comparison([1.0, 2.0, 3.0], [0.5, 2.5, 2.0], unit="movies")
+    assert str(result).endswith("of 3 movies") and result.unit == "movies"
+    assert str(paired_comparison([1.0, 2.0], [0.0, 1.0])).endswith("of 2 users")
