@@ -111,8 +111,9 @@ def warmup_cosine_lr(step, learning_rate: float, warmup_steps: int, total_steps:
     """Linear warm-up from ``start_factor · learning_rate`` to ``learning_rate`` over ``warmup_steps``,
     then a cosine down to ``min_lr`` at ``total_steps`` (``min_lr`` after that).
 
-    Warm-up keeps the first steps small while Adam-like running averages are still poor
-    estimates and the weights are random.
+    Warm-up keeps the first steps small while the weights are random (Goyal et al. 2017, with
+    SGD and large batches) and, for Adam-like optimizers, while their running averages are still
+    poor estimates.
     """
     t = _steps(step)
     _positive("learning_rate", learning_rate)
