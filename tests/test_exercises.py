@@ -59,3 +59,15 @@ def test_learner_notebook_shows_no_solution_and_has_every_exercise(notebook):
     for cell in solved:
         text = "".join("".join(o.get("text", "")) for o in cell.get("outputs", []))
         assert "✅" in text, f"{solutions.name}: exercise {cell['metadata']['exercise']} not solved: {text!r}"
+
+
+def test_a_numpy_bool_is_judged_by_its_value(capsys):
+    import numpy as np
+
+    from recsys_lab.exercises import nb00
+
+    ctx = REGISTRY["00.4"].context()
+    truth = REGISTRY["00.4"].solution(**ctx)
+    assert nb00.check_shrinkage_helps(np.bool_(truth), **ctx)
+    assert not nb00.check_shrinkage_helps(np.bool_(not truth), **ctx)
+    assert not nb00.check_shrinkage_helps(1, **ctx)

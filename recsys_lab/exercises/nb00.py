@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..checks import check_answer
+import numpy as np
+
+from ..checks import Verdict, check_answer
 from ..data import load_movielens, random_split, top_rated
 from ..metrics import rmse
 from ..models import BiasBaseline
@@ -89,12 +91,14 @@ def _worse(train, test):
     return _no_reg(train, test) > _default_rmse(train, test)
 
 
-@register("00.4", solution=_worse, wrong=lambda train, test: [not _worse(train, test)], context=_split)
+@register("00.4", solution=_worse, wrong=lambda train, test: [not _worse(train, test), 1, "yes"], context=_split)
 def check_shrinkage_helps(answer, train, test):
     """``True`` if the model without shrinkage has the larger test RMSE."""
+    if isinstance(answer, np.bool_):            # e.g. rmse_no_reg > rmse_default on numpy floats
+        answer = bool(answer)
     if not (answer is ... or isinstance(answer, bool)):
-        return check_answer(answer, True, "is it worse without shrinkage?", mistakes=[
-            (answer, "answer True or False.")])
+        print("❌ is it worse without shrinkage?: answer with a bool (yes or no as a Python bool).")
+        return Verdict(False)
     return check_answer(answer, _worse(train, test), "is it worse without shrinkage?",
                         hint="compare your RMSE with the default model's, from section 3.")
 
