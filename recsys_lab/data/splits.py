@@ -158,3 +158,33 @@ def future_leakage(train: pd.DataFrame, test: pd.DataFrame) -> pd.Series:
     first_test = test.groupby(USER)[TIMESTAMP].min()
     newer = len(train_times) - np.searchsorted(train_times, first_test.to_numpy(), side="right")
     return pd.Series(newer / max(len(train_times), 1), index=first_test.index, name="future_share")
+
+
+COURSE_SEED = 0
+COURSE_TEST_FRACTION = 0.2
+COURSE_VALIDATION_FRACTION = 0.2
+
+
+class CourseSplit(tuple):
+    """``(train, test)`` plus ``fit`` and ``validation``, the two parts of ``train``.
+
+    Unpacks as ``train, test = course_split(r)``; ``.fit`` / ``.validation`` are for tuning
+    (choose settings on ``validation`` after fitting on ``fit``, then refit on ``train``)."""
+
+    def __new__(cls, train, test, fit, validation):
+        self = super().__new__(cls, (train, test))
+        self.train, self.test, self.fit, self.validation = train, test, fit, validation
+        return self
+
+
+def course_split(ratings: pd.DataFrame) -> CourseSplit:
+    """The one rating-prediction split every notebook that compares models uses (07-13, the
+    benchmark), so numbers from different notebooks come from the same test set.
+
+    ``test``: a random ``COURSE_TEST_FRACTION`` (0.2) of the rows, seed ``COURSE_SEED`` (0);
+    ``validation``: a random 0.2 of the rest, seed 1; ``fit``: what remains (64% of the rows).
+    Identical to ``random_split(ratings, 0.2, seed=0)`` followed by
+    ``random_split(train, 0.2, seed=1)``."""
+    train, test = random_split(ratings, COURSE_TEST_FRACTION, seed=COURSE_SEED)
+    fit, validation = random_split(train, COURSE_VALIDATION_FRACTION, seed=COURSE_SEED + 1)
+    return CourseSplit(train, test, fit, validation)
