@@ -82,3 +82,48 @@ def ranked_above(scores, positions, target: int) -> np.ndarray:
     key, positions = tie_key(scores), np.asarray(positions)
     mine = key[np.flatnonzero(positions == target)[0]]
     return (key > mine) | ((key == mine) & (positions < target))
+
+
+def top_k_rows(scores, k, exclude=None) -> np.ndarray:
+    """Row-wise top ``k`` of a score matrix, by the same key as :func:`order`: batch scoring.
+
+    ``scores``: shape ``(n_rows, n_items)`` (e.g. users x items of a matrix-product model);
+    ``exclude``: ``None``, or a bool array / scipy sparse matrix of the same shape whose true
+    (nonzero) entries are never chosen (e.g. the items each user has already seen). Returns an int
+    array ``(n_rows, min(k, n_items))`` of column positions, best first; ``-1`` pads a row with
+    fewer than ``k`` allowed columns. Row ``u`` equals ``top_k_candidates(scores[u], ~exclude[u], k)``.
+
+    How, without letting ``argpartition`` choose among ties: ``np.partition`` only finds each
+    row's ``k``-th best rounded score (a value, the same whichever tied entry holds it); every
+    entry at or above it is then ranked by the key, so only ties *at* that value cost extra work.
+    """
+    key = np.array(tie_key(scores), dtype=np.float64, copy=True)
+    if key.ndim != 2:
+        raise ValueError(f"scores must be a 2-d (rows x items) array, got shape {key.shape}")
+    if int(k) != k or k < 1:
+        raise ValueError(f"k must be a whole number >= 1, got {k!r}")
+    if np.isnan(key).any():
+        r, c = np.argwhere(np.isnan(key))[0]
+        raise ValueError(f"scores hold NaN (first at row {r}, column {c}): a ranking needs numbers")
+    if exclude is not None:
+        if getattr(exclude, "shape", None) != key.shape:
+            raise ValueError(f"exclude must have the shape of scores {key.shape}, got {getattr(exclude, 'shape', None)}")
+        if hasattr(exclude, "tocoo"):
+            coo = exclude.tocoo()
+            hit = coo.data != 0
+            key[coo.row[hit], coo.col[hit]] = -np.inf
+        else:
+            key[np.asarray(exclude, dtype=bool)] = -np.inf
+    n_rows, n_items = key.shape
+    k = min(int(k), n_items)
+    if n_rows == 0 or k == 0:
+        return np.zeros((n_rows, k), dtype=np.int64)
+    kth = np.partition(key, n_items - k, axis=1)[:, n_items - k]   # each row's k-th largest key
+    rows, cols = np.nonzero(key >= kth[:, None])
+    idx, rank = grouped_order(rows, key[rows, cols], cols)
+    keep = rank < k
+    out = np.full((n_rows, k), -1, dtype=np.int64)
+    chosen_rows, chosen_cols = rows[idx][keep], cols[idx][keep]
+    allowed = np.isfinite(key[chosen_rows, chosen_cols]) | (key[chosen_rows, chosen_cols] > 0)
+    out[chosen_rows[allowed], rank[keep][allowed]] = chosen_cols[allowed]
+    return out

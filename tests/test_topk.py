@@ -88,3 +88,36 @@ def test_recommend_breaks_ties_by_item_id():
     ratings = pd.DataFrame({"user": [1, 2, 3, 4], "item": [30, 10, 20, 40], "rating": 4.0})
     model = MostPopular().fit(ratings)                 # every item rated once: all tie
     assert model.recommend(99, k=4).item.tolist() == [10, 20, 30, 40]
+
+
+def test_top_k_rows_equals_the_one_row_ranking_with_ties_and_exclusions():
+    import scipy.sparse as sp
+
+    from recsys_lab.topk import top_k_candidates, top_k_rows
+
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 4, size=(50, 30)).astype(float) / 3      # many exact ties
+    scores[::7] += 1e-12 * rng.standard_normal((8, 30))               # ties that differ in the last bits
+    seen = rng.random((50, 30)) < 0.3
+    seen[3, :28] = True                                                # a row with only 2 allowed items
+    for exclude in (seen, sp.csr_matrix(seen)):
+        got = top_k_rows(scores, 5, exclude)
+        for u in range(50):
+            want = top_k_candidates(scores[u], ~seen[u], 5)
+            assert got[u, :len(want)].tolist() == want.tolist()
+            assert (got[u, len(want):] == -1).all()
+    assert top_k_rows(scores, 5).tolist() == [top_k_candidates(s, np.ones(30, bool), 5).tolist() for s in scores]
+    assert top_k_rows(scores, 100).shape == (50, 30)
+
+
+def test_top_k_rows_refuses_bad_input():
+    from recsys_lab.topk import top_k_rows
+
+    with pytest.raises(ValueError, match="2-d"):
+        top_k_rows(np.zeros(4), 2)
+    with pytest.raises(ValueError, match="k must"):
+        top_k_rows(np.zeros((2, 4)), 0)
+    with pytest.raises(ValueError, match="NaN"):
+        top_k_rows(np.array([[0.0, np.nan]]), 1)
+    with pytest.raises(ValueError, match="exclude must"):
+        top_k_rows(np.zeros((2, 4)), 1, np.zeros((2, 3), bool))
