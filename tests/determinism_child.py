@@ -21,7 +21,7 @@ import torch
 
 from recsys_lab.data import load_movielens
 from recsys_lab.features import movie_features
-from recsys_lab.models import (EASE, AutoRec, BiasBaseline, ContentBased, DeepContent, DotProduct, ItemKNN,
+from recsys_lab.models import (EASE, IAutoRec, ImplicitAutoRec, BiasBaseline, ContentBased, DeepContent, DotProduct, ItemKNN,
                                MatrixFactorization, NeuMF, UserKNN)
 
 N_USERS = 200        # the ratings of the first 200 users (by id) ...
@@ -54,7 +54,8 @@ def models(features):
         "DotProduct_bpr": (DotProduct(epochs=2, loss="bpr", seed=3, device="cpu"), torch_kw),
         "NeuMF": (NeuMF(epochs=2, seed=3, device="cpu"), torch_kw),
         # 256 items x 200 users per batch: the loss sums more than the grain size too
-        "AutoRec": (AutoRec(n_factors=32, epochs=3, batch_size=256, seed=3, device="cpu"), torch_kw),
+        "ImplicitAutoRec": (ImplicitAutoRec(n_factors=32, epochs=3, batch_size=256, seed=3, device="cpu"), torch_kw),
+        "IAutoRec": (IAutoRec(n_factors=32, epochs=3, batch_size=64, seed=3, device="cpu"), torch_kw),
         "ContentBased": (ContentBased(features), {}),
         "DeepContent": (DeepContent(features, epochs=2, seed=3), {}),
     }

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from recsys_lab.data import RatingData, RatingScale
 from recsys_lab.features import ItemFeatures
-from recsys_lab.models import (EASE, GMF, AutoRec, BiasBaseline, ContentBased, GlobalMean, ItemKNN,
+from recsys_lab.models import (EASE, GMF, IAutoRec, ImplicitAutoRec, BiasBaseline, ContentBased, GlobalMean, ItemKNN,
                                MatrixFactorization, MostPopular, UserKNN, WeightedHybrid)
 from recsys_lab.models.hybrid import fit_quietly
 
@@ -119,7 +119,8 @@ EVERY_MODEL = {
     "EASE": lambda: EASE(reg=10.0),
     "MatrixFactorization": lambda: MatrixFactorization(**TORCH_SMALL),
     "GMF": lambda: GMF(**TORCH_SMALL),
-    "AutoRec": lambda: AutoRec(n_factors=4, epochs=2, batch_size=8, device="cpu"),
+    "ImplicitAutoRec": lambda: ImplicitAutoRec(n_factors=4, epochs=2, batch_size=8, device="cpu"),
+    "IAutoRec": lambda: IAutoRec(n_factors=4, epochs=2, batch_size=8, device="cpu"),
     "ContentBased": lambda: ContentBased(_features()),
     "WeightedHybrid": lambda: WeightedHybrid({"pop": MostPopular(), "bias": BiasBaseline()}, [0.5, 0.5]),
 }

@@ -3,7 +3,7 @@
 One file per family: ``baselines`` (00, 13) · ``knn`` (07-08) · ``mf`` (09) · ``ncf``,
 ``autorec`` (10) · ``content`` (11) · ``hybrid`` (12) · ``ease`` (13).
 """
-from .autorec import AutoRec
+from .autorec import AutoRec, IAutoRec, ImplicitAutoRec
 from .base import Recommender
 from .baselines import BiasBaseline, GlobalMean, MostPopular
 from .content import ContentBased, DeepContent
@@ -19,7 +19,7 @@ __all__ = [
     "GlobalMean", "BiasBaseline", "MostPopular",
     "UserKNN", "ItemKNN",
     "MatrixFactorization",
-    "DotProduct", "GMF", "NCFMLP", "NeuMF", "AutoRec",
+    "DotProduct", "GMF", "NCFMLP", "NeuMF", "AutoRec", "ImplicitAutoRec", "IAutoRec",
     "ContentBased", "DeepContent",
     "WeightedHybrid", "SwitchingHybrid", "FeatureAugmentedHybrid",
     "EASE",

@@ -201,6 +201,7 @@ EXPLORERS = [
     Explorer("08_item_based_cf.ipynb", "SimilarityExplorer(", Dropdown("measure", "pearson"), "image"),
     Explorer("09_matrix_factorization.ipynb", "TrainingCurves(", RerunThenClick("Stop"), "text",
              area=".widget-html", expect="stopped by request", attempts=4),
+    Explorer("10_neural_cf.ipynb", "SampledMetricsExplorer(", Slider("sampled negatives"), "image"),
     Explorer("11_content_based.ipynb", "RecommendationExplorer(", Slider("k"), "text", area=".widget-html"),
     Explorer("12_hybrids_cold_start.ipynb", "RecommendationExplorer(",
              Steps((TextBox("movie", "Toy Story (1995)"), Button("rate it"))), "text", area=".widget-html",
