@@ -393,3 +393,37 @@ def make_curve_data(n: int = 60, noise: float = 0.3, seed: int = 0):
     x = rng.uniform(-2, 2, size=(int(n), 1))
     y = true_curve(x) + rng.normal(scale=noise, size=x.shape)
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+
+
+REMEDIES = ("no remedy", "weight decay 0.1", "dropout 0.2", "early stopping")
+L2_IN_ADAM = "L2 0.1 in Adam"   # not a remedy of the table: Adam's coupled L2, to compare with AdamW
+
+
+def remedy_run(seed: int, remedy: str, n_points: int = 100, noise: float = 0.3, epochs: int = 1000,
+               learning_rate: float = 0.01, hidden: int = 64) -> tuple[float, bool]:
+    """One run of notebook 05's remedy experiment (section 6): ``(test MSE, rose_again)``.
+
+    The curve data of ``seed`` (``make_curve_data(n_points, noise, seed)``), split 20/40/40 % with
+    ``seed``; the big network ``make_mlp((1, hidden, hidden, 1))`` seeded with ``seed``, trained full
+    batch for ``epochs`` epochs with Adam at ``learning_rate`` and one of :data:`REMEDIES`: ``"weight
+    decay 0.1"`` (AdamW instead of Adam), ``"dropout 0.2"`` (after each hidden layer) or ``"early
+    stopping"`` (patience 200, best weights restored); or :data:`L2_IN_ADAM`, Adam whose gradient gets
+    the L2 term ``0.1 θ`` before its normalisation (its ``weight_decay``, unlike AdamW's). Returns the MSE on the test split, and whether
+    the validation loss ended more than 10 % above its best (it rose again).
+    """
+    from .optimizers import Adam, AdamW
+
+    if remedy not in REMEDIES + (L2_IN_ADAM,):
+        raise ValueError(f"remedy must be one of {REMEDIES + (L2_IN_ADAM,)}, got {remedy!r}.")
+    X, y = make_curve_data(n_points, noise, seed=seed)
+    tr, va, te = train_val_test_split(n_points, val_fraction=0.4, test_fraction=0.4, seed=seed)
+    net = make_mlp((1, hidden, hidden, 1), dropout=0.2 if remedy == "dropout 0.2" else 0.0, seed=seed)
+    opt = (AdamW(net.parameters(), learning_rate=learning_rate, weight_decay=0.1) if remedy == "weight decay 0.1"
+           else Adam(net.parameters(), learning_rate=learning_rate, weight_decay=0.1 if remedy == L2_IN_ADAM else 0.0))
+    stop = EarlyStopping(patience=200, restore_best=True) if remedy == "early stopping" else None
+    mse = nn.MSELoss()
+    h = fit_loop(net, mse, ArrayBatches(X[tr], y[tr], batch_size=None), opt, epochs,
+                 val_fn=make_val_fn(mse, [(X[va], y[va])]), early_stopping=stop, seed=seed, progress=False)
+    net.eval()
+    with torch.no_grad():
+        return float(mse(net(X[te]), y[te]).item()), bool(h.val_loss[-1] > 1.1 * h.best_val_loss)

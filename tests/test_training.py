@@ -280,3 +280,15 @@ def test_make_mlp_and_curve_data():
     X, y = make_curve_data(30, noise=0.0, seed=2)
     assert X.shape == y.shape == (30, 1) and X.dtype == torch.float32
     assert torch.allclose(y, torch.sin(3 * X) + 0.5 * X, atol=1e-6)
+
+
+def test_remedy_run_is_seeded_and_names_a_bad_remedy():
+    from recsys_lab.training import remedy_run
+
+    a = remedy_run(3, "weight decay 0.1", epochs=30, hidden=8)
+    assert a == remedy_run(3, "weight decay 0.1", epochs=30, hidden=8)          # same seed, same numbers
+    assert a[0] != remedy_run(3, "no remedy", epochs=30, hidden=8)[0]            # the remedy changes the run
+    assert a[0] != remedy_run(4, "weight decay 0.1", epochs=30, hidden=8)[0]     # another seed, another data set
+    assert a[0] != remedy_run(3, "L2 0.1 in Adam", epochs=30, hidden=8)[0]       # coupled L2 is not AdamW's decay
+    with pytest.raises(ValueError, match="remedy must be one of"):
+        remedy_run(0, "dropout")

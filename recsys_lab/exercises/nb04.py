@@ -1,0 +1,215 @@
+"""Checks for the exercises of notebook 04 (optimizers and learning-rate schedules). Solutions:
+``notebooks/solutions/04_optimizers_schedules.ipynb``."""
+from __future__ import annotations
+
+import torch
+
+from ..checks import Verdict, check_answer
+from ..optimizers import SGD
+from ..surfaces import SURFACES
+from . import register
+
+THETA, BUFFER, GRAD = (1.0, -2.0), (0.5, 0.5), (0.2, -0.4)
+LR, MU = 0.1, 0.9
+
+
+# 04.1 · understanding: one momentum step ---------------------------------------------------
+def _momentum_step():
+    """The kit's SGD with momentum, its buffer set to BUFFER, one step with gradient GRAD."""
+    p = torch.tensor(THETA, requires_grad=True)
+    kit = SGD([p], learning_rate=LR, momentum=MU)
+    kit.state[0]["momentum_buffer"] = torch.tensor(BUFFER)
+    p.grad = torch.tensor(GRAD)
+    kit.step()
+    return p.detach().clone()
+
+
+def _momentum_wrong():
+    theta, buf, g = torch.tensor(THETA), torch.tensor(BUFFER), torch.tensor(GRAD)
+    return [theta - LR * g,                       # no momentum at all
+            theta - LR * (buf + MU * g),          # μ on the wrong term
+            theta + LR * (MU * buf + g)]          # the step goes uphill
+
+
+@register("04.1", solution=_momentum_step, wrong=_momentum_wrong)
+def check_momentum_step(answer):
+    """θ after one step of SGD with momentum from θ = (1, -2), buffer (0.5, 0.5), gradient (0.2, -0.4),
+    η = 0.1, μ = 0.9 (reference: the kit's SGD, which matches torch.optim.SGD)."""
+    wrong = _momentum_wrong()
+    return check_answer(answer, _momentum_step(), "θ after one momentum step", atol=1e-6, mistakes=[
+        (wrong[0], "that is plain SGD: the buffer b must be updated (b ← μ b + g) and used for the step."),
+        (wrong[1], "μ multiplies the *old* buffer, not the new gradient: b ← μ b + g."),
+        (wrong[2], "the step goes uphill: θ ← θ − η b."),
+    ], hint="first b ← μ b + g, then θ ← θ − η b; a tensor of two numbers.")
+
+
+# 04.2 · change the code: AdaGrad's update, checked against torch.optim.Adagrad ---------------------
+START, ADA_LR, ADA_STEPS, CURVATURE = (-4.0, 1.0), 0.5, 30, (1.0, 20.0)
+
+
+def _gradient(theta):
+    return torch.tensor(CURVATURE, dtype=torch.float64) * theta      # f = ½ (x² + 20 y²)
+
+
+def _torch_adagrad():
+    p = torch.tensor(START, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adagrad([p], lr=ADA_LR)
+    path = []
+    for _ in range(ADA_STEPS):
+        p.grad = _gradient(p.detach())
+        opt.step()
+        path.append(p.detach().clone())
+    return torch.stack(path)
+
+
+def _run(update):
+    theta = torch.tensor(START, dtype=torch.float64)
+    sum_sq = torch.zeros(2, dtype=torch.float64)
+    path = []
+    for _ in range(ADA_STEPS):
+        theta, sum_sq = update(theta, _gradient(theta), sum_sq, ADA_LR)
+        path.append(torch.as_tensor(theta, dtype=torch.float64).clone())
+    return torch.stack(path)
+
+
+def adagrad_solution(theta, grad, sum_sq, learning_rate, eps=1e-10):
+    sum_sq = sum_sq + grad ** 2
+    return theta - learning_rate * grad / (sum_sq.sqrt() + eps), sum_sq
+
+
+def _adagrad_no_sqrt(theta, grad, sum_sq, learning_rate, eps=1e-10):
+    sum_sq = sum_sq + grad ** 2
+    return theta - learning_rate * grad / (sum_sq + eps), sum_sq
+
+
+def _adagrad_no_memory(theta, grad, sum_sq, learning_rate, eps=1e-10):
+    sum_sq = grad ** 2                               # only the current gradient: a sign-SGD
+    return theta - learning_rate * grad / (sum_sq.sqrt() + eps), sum_sq
+
+
+def _adagrad_old_sum(theta, grad, sum_sq, learning_rate, eps=1e-10):
+    new_theta = theta - learning_rate * grad / (sum_sq.sqrt() + eps)    # divides before adding g²
+    return new_theta, sum_sq + grad ** 2
+
+
+@register("04.2", solution=lambda: adagrad_solution,
+          wrong=lambda: [_adagrad_no_sqrt, _adagrad_no_memory, _adagrad_old_sum])
+def check_adagrad_update(answer):
+    """``answer(theta, grad, sum_sq, learning_rate, eps=1e-10) -> (theta, sum_sq)`` is AdaGrad's update;
+    30 steps of it on f = ½(x² + 20y²) must follow torch.optim.Adagrad's path (lr = 0.5)."""
+    what = "AdaGrad update"
+    if answer is ... or answer is None:
+        print(f"⏳ {what}: not answered yet — replace the `...` with your code (answer = adagrad_update).")
+        return Verdict(False)
+    if not callable(answer):
+        print(f"❌ {what}: expected your function (answer = adagrad_update), got {type(answer).__name__}.")
+        return Verdict(False)
+    try:
+        path = _run(answer)
+    except Exception as error:  # the learner's code: report, do not crash the check
+        print(f"❌ {what}: running it raised {type(error).__name__}: {error}. It must return (theta, sum_sq).")
+        return Verdict(False)
+    reference = _torch_adagrad()
+    if path.shape != reference.shape:
+        print(f"❌ {what}: θ should keep the shape {tuple(reference.shape[1:])}, got {tuple(path.shape[1:])}.")
+        return Verdict(False)
+    close = torch.isclose(path, reference, rtol=1e-7, atol=1e-9).all(dim=1)
+    if bool(close.all()):
+        print(f"✅ {what}: correct — {ADA_STEPS} steps on the path of torch.optim.Adagrad.")
+        return Verdict(True)
+    first = int((~close).nonzero()[0])
+    if first == 0:
+        print(f"❌ {what}: the first step already differs. After one step sum = g², so the step should be "
+              f"η g / (√(g²) + ε) ≈ η in each coordinate: add g² to the sum *before* dividing, by its square root.")
+    else:
+        print(f"❌ {what}: the first {first} step(s) agree, step {first + 1} does not: the sum must keep every "
+              f"squared gradient since the start (sum ← sum + g²), so the steps shrink over time.")
+    return Verdict(False)
+
+
+# 04.3 · change the code: a schedule (polynomial decay), checked against torch's PolynomialLR --------
+BASE_LR, TOTAL, POWER, HORIZON = 0.1, 50, 2.0, 70
+
+
+def _torch_polynomial():
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=BASE_LR)
+    sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=TOTAL, power=POWER)
+    values = []
+    for _ in range(HORIZON):
+        values.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def polynomial_solution(step, learning_rate, total_steps, power):
+    return learning_rate * (1 - min(step, total_steps) / total_steps) ** power
+
+
+def _poly_no_clamp(step, learning_rate, total_steps, power):
+    return learning_rate * (1 - step / total_steps) ** power
+
+
+def _poly_linear(step, learning_rate, total_steps, power):
+    return learning_rate * (1 - min(step, total_steps) / total_steps)
+
+
+def _poly_inverted(step, learning_rate, total_steps, power):
+    return learning_rate * (min(step, total_steps) / total_steps) ** power
+
+
+@register("04.3", solution=lambda: polynomial_solution, wrong=lambda: [_poly_no_clamp, _poly_linear, _poly_inverted])
+def check_polynomial_schedule(answer):
+    """``answer(step, learning_rate, total_steps, power)`` is polynomial decay; its values for steps
+    0..69 with η = 0.1, T = 50, power 2 must match torch.optim.lr_scheduler.PolynomialLR."""
+    what = "polynomial decay schedule"
+    if answer is ... or answer is None:
+        print(f"⏳ {what}: not answered yet — replace the `...` with your code (answer = polynomial_lr).")
+        return Verdict(False)
+    if not callable(answer):
+        print(f"❌ {what}: expected your function (answer = polynomial_lr), got {type(answer).__name__}.")
+        return Verdict(False)
+    try:
+        ours = torch.tensor([float(answer(t, BASE_LR, TOTAL, POWER)) for t in range(HORIZON)], dtype=torch.float64)
+    except Exception as error:
+        print(f"❌ {what}: calling it raised {type(error).__name__}: {error}.")
+        return Verdict(False)
+    reference = _torch_polynomial()
+    close = torch.isclose(ours, reference, rtol=1e-6, atol=1e-9)
+    if bool(close.all()):
+        print(f"✅ {what}: correct — it matches torch's PolynomialLR at every step, after total_steps too.")
+        return Verdict(True)
+    first = int((~close).nonzero()[0])
+    if first == 0:
+        print(f"❌ {what}: wrong at step 0 already: the schedule starts at the full learning rate.")
+    elif first <= TOTAL:
+        print(f"❌ {what}: right at the start, wrong from step {first} on: check the power (η (1 − t/T)^p).")
+    else:
+        print(f"❌ {what}: right up to total_steps, wrong after it: the rate must stay at 0 once t ≥ T.")
+    return Verdict(False)
+
+
+# 04.4 · open question with a checkable part: the largest stable learning rate ---------------------
+def _stable_limit():
+    quad = SURFACES["quadratic"]
+    hessian = torch.autograd.functional.hessian(lambda v: quad.f(v[0], v[1]), torch.zeros(2, dtype=torch.float64))
+    return float(2 / torch.linalg.eigvalsh(hessian).max())
+
+
+def _limit_wrong():
+    quad = SURFACES["quadratic"]
+    hessian = torch.autograd.functional.hessian(lambda v: quad.f(v[0], v[1]), torch.zeros(2, dtype=torch.float64))
+    eig = torch.linalg.eigvalsh(hessian)
+    return [float(2 / eig.min()), float(1 / eig.max()), 1.0]
+
+
+@register("04.4", solution=_stable_limit, wrong=_limit_wrong)
+def check_stable_learning_rate(answer):
+    """The largest learning rate for which plain gradient descent converges on the notebook's
+    quadratic surface, within 2 % (reference: 2 / the largest Hessian eigenvalue, by autograd)."""
+    wrong = _limit_wrong()
+    return check_answer(answer, _stable_limit(), "largest stable learning rate", rtol=0.02, atol=0, mistakes=[
+        (wrong[0], "that is the limit along the *flat* direction x; the steep direction y diverges first."),
+        (wrong[1], "that rate reaches the minimum along y in one step; the limit is where |1 − ηλ| reaches 1."),
+    ], hint="each step multiplies y by (1 − η κ); it diverges once |1 − η κ| > 1.")

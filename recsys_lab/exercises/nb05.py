@@ -1,0 +1,169 @@
+"""Checks for the exercises of notebook 05 (training and generalization). Solutions:
+``notebooks/solutions/05_training_generalization.ipynb``."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..checks import Verdict, check_answer
+from ..training import EarlyStopping, remedy_run, train_val_test_split
+from . import register
+
+
+# 05.1 · understanding: the sizes of a three-way split -------------------------------------------
+def _sizes():
+    return tuple(len(part) for part in train_val_test_split(200, val_fraction=0.15, test_fraction=0.15, seed=0))
+
+
+def _sizes_wrong():
+    n_train, n_val, n_test = _sizes()
+    return [(n_val, n_test, n_train), (200 - 15 - 15, 15, 15), (200, n_val, n_test)]
+
+
+@register("05.1", solution=_sizes, wrong=_sizes_wrong)
+def check_split_sizes(answer):
+    """``(n_train, n_val, n_test)`` of ``train_val_test_split(200, val_fraction=0.15, test_fraction=0.15)``."""
+    wrong = _sizes_wrong()
+    return check_answer(answer, _sizes(), "sizes of the three parts", atol=0, rtol=0, mistakes=[
+        (wrong[0], "the order is (train, validation, test): the training set is the large one."),
+        (wrong[1], "0.15 is a fraction of the 200 examples, not a count."),
+        (wrong[2], "the three parts are disjoint: the training set gets what validation and test leave."),
+    ], hint="a tuple of three whole numbers that add up to 200.")
+
+
+# 05.2 · understanding: early stopping by hand ----------------------------------------------------
+VAL_LOSSES = (0.90, 0.70, 0.60, 0.62, 0.61, 0.58, 0.59, 0.60, 0.61, 0.57)
+PATIENCE = 3
+
+
+def kit_stop(val_losses, patience, min_delta=0.0):
+    """(epoch after which the kit's EarlyStopping stops, or None if it never does; best epoch), from 1."""
+    stopper = EarlyStopping(patience=patience, min_delta=min_delta, restore_best=False)
+    for epoch, value in enumerate(val_losses, 1):
+        if stopper.update(value, epoch):
+            return epoch, stopper.best_epoch
+    return None, stopper.best_epoch
+
+
+@register("05.2", solution=lambda: kit_stop(VAL_LOSSES, PATIENCE),
+          wrong=lambda: [(len(VAL_LOSSES), len(VAL_LOSSES)), (kit_stop(VAL_LOSSES, PATIENCE)[0],) * 2,
+                         (kit_stop(VAL_LOSSES, PATIENCE)[1],) * 2])
+def check_early_stopping_by_hand(answer):
+    """``(stop_epoch, best_epoch)`` for the ten validation losses of the notebook, patience 3."""
+    stop, best = kit_stop(VAL_LOSSES, PATIENCE)
+    return check_answer(answer, (stop, best), "(stop epoch, best epoch)", atol=0, rtol=0, mistakes=[
+        ((len(VAL_LOSSES), len(VAL_LOSSES)), "training does not reach epoch 10: patience runs out before."),
+        ((stop, stop), "the best epoch is the one with the lowest validation loss so far, not the last one trained."),
+        ((best, best), "training goes on for `patience` epochs after the best one before it stops."),
+    ], hint="count the epochs without a new best since the last best; stop when the count reaches 3.")
+
+
+# 05.3 · change the code: the early-stopping rule -------------------------------------------------
+CASES = [(VAL_LOSSES, 3, 0.0), (VAL_LOSSES, 5, 0.0), ((1.0, 0.9, 0.8, 0.7), 2, 0.0),
+         ((0.5, 0.5, 0.5, 0.5), 2, 0.0), ((1.0, 0.95, 0.93, 0.92, 0.91), 2, 0.05),
+         ((0.3, 0.4, 0.2, 0.5, 0.6, 0.7), 3, 0.0)]
+
+
+def _solution_rule(val_losses, patience, min_delta=0.0):
+    best, best_epoch, wait = float("inf"), None, 0
+    for epoch, value in enumerate(val_losses, 1):
+        if value < best - min_delta:
+            best, best_epoch, wait = value, epoch, 0
+        else:
+            wait += 1
+        if wait >= patience:
+            return epoch, best_epoch
+    return None, best_epoch
+
+
+def _rule_ties_improve(val_losses, patience, min_delta=0.0):      # <= instead of <: a tie resets the count
+    best, best_epoch, wait = float("inf"), None, 0
+    for epoch, value in enumerate(val_losses, 1):
+        if value <= best - min_delta:
+            best, best_epoch, wait = value, epoch, 0
+        else:
+            wait += 1
+        if wait >= patience:
+            return epoch, best_epoch
+    return None, best_epoch
+
+
+def _rule_no_min_delta(val_losses, patience, min_delta=0.0):
+    return _solution_rule(val_losses, patience, 0.0)
+
+
+def _rule_off_by_one(val_losses, patience, min_delta=0.0):          # waits one epoch too many
+    return _solution_rule(val_losses, patience + 1, min_delta)
+
+
+@register("05.3", solution=lambda: _solution_rule, wrong=lambda: [_rule_ties_improve, _rule_no_min_delta, _rule_off_by_one])
+def check_early_stopping_rule(answer):
+    """``answer(val_losses, patience, min_delta=0.0) -> (stop_epoch or None, best_epoch)`` must agree
+    with the kit's ``EarlyStopping`` on six sequences (ties, min_delta, a run that never stops)."""
+    what = "early-stopping rule"
+    if answer is ... or answer is None:
+        print(f"⏳ {what}: not answered yet — replace the `...` with your code (answer = stop_epoch).")
+        return Verdict(False)
+    if not callable(answer):
+        print(f"❌ {what}: expected your function (answer = stop_epoch), got {type(answer).__name__}.")
+        return Verdict(False)
+    for losses, patience, min_delta in CASES:
+        expected = kit_stop(losses, patience, min_delta)
+        try:
+            got = tuple(answer(list(losses), patience, min_delta))
+        except Exception as error:  # the learner's code: report, do not crash the check
+            print(f"❌ {what}: it raised {type(error).__name__}: {error} on losses {list(losses)}.")
+            return Verdict(False)
+        if got != expected:
+            if len(set(losses)) == 1:
+                why = "a loss equal to the best is no improvement: improve means value < best − min_delta."
+            elif min_delta:
+                why = "with min_delta an improvement must beat the best by more than min_delta."
+            elif got[0] is not None and expected[0] is not None and got[0] > expected[0]:
+                why = "it stops too late: stop as soon as `patience` epochs in a row bring no improvement."
+            else:
+                why = "compare your epochs (counted from 1) with the rule: stop after `patience` epochs without a new best."
+            print(f"❌ {what}: on losses {list(losses)} with patience {patience}, min_delta {min_delta} it gives "
+                  f"{got}, which disagrees with EarlyStopping. {why}")
+            return Verdict(False)
+    print(f"✅ {what}: correct — it agrees with the kit's EarlyStopping on all {len(CASES)} sequences.")
+    return Verdict(True)
+
+
+# 05.4 · open question with a checkable part: a seed where early stopping loses ----------------------
+@lru_cache(maxsize=64)
+def _test_mse(seed, remedy):
+    import torch
+
+    with torch.random.fork_rng():
+        return remedy_run(seed, remedy)[0]
+
+
+def _loses(seed):
+    return _test_mse(seed, "early stopping") > _test_mse(seed, "no remedy")
+
+
+def _first_losing_seed():
+    return next(s for s in range(100) if _loses(s))
+
+
+def _winning_seeds():
+    return [s for s in range(3) if not _loses(s)][:2]
+
+
+@register("05.4", solution=_first_losing_seed, wrong=_winning_seeds)
+def check_early_stopping_loses(answer):
+    """A seed whose test MSE (notebook 05, section 6, ``remedy_run``) is higher with early stopping
+    than with no remedy."""
+    what = "a seed where early stopping loses"
+    if answer is ... or answer is None:
+        print(f"⏳ {what}: not answered yet — replace the `...` with your code.")
+        return Verdict(False)
+    if isinstance(answer, bool) or not isinstance(answer, int) or answer < 0:
+        print(f"❌ {what}: expected a seed, a whole number >= 0, got {answer!r}.")
+        return Verdict(False)
+    if _loses(answer):
+        print(f"✅ {what}: correct — on seed {answer} early stopping's test MSE is above no remedy's.")
+        return Verdict(True)
+    print(f"❌ {what}: on seed {answer} early stopping does at least as well as no remedy. Look at the table of "
+          f"section 6, or try other seeds with remedy_run(seed, 'early stopping').")
+    return Verdict(False)
