@@ -28,7 +28,7 @@ import numpy as np
 from recsys_lab.data import keep_frequent_items, load_movielens, temporal_split
 from recsys_lab.evaluation import evaluate_ranking
 from recsys_lab.features import ItemFeatures, movie_features
-from recsys_lab.models import (EASE, GMF, NCFMLP, AutoRec, ContentBased, DotProduct, MostPopular, NeuMF,
+from recsys_lab.models import (EASE, GMF, NCFMLP, ContentBased, ImplicitAutoRec, DotProduct, MostPopular, NeuMF,
                                WeightedHybrid)
 from recsys_lab.similarity import cosine_naive
 from recsys_lab.training import EarlyStopping
@@ -125,7 +125,7 @@ def tune(quick: bool = False) -> dict:
     for name, build in ncf.items():
         results[name] = search(build, _configs(NCF_SPACE, NCF_START), inner, validation, _score,
                                metric="validation NDCG@10", higher_is_better=True, budget=BUDGET, fit=_torch_fit)
-    results["AutoRec"] = search(lambda p: AutoRec(epochs=MAX_EPOCHS, seed=SEED, **p),
+    results["ImplicitAutoRec"] = search(lambda p: ImplicitAutoRec(epochs=MAX_EPOCHS, seed=SEED, **p),
                                 _configs(AUTOREC_SPACE, AUTOREC_START), inner, validation, _score,
                                 metric="validation NDCG@10", higher_is_better=True, budget=BUDGET, fit=_torch_fit)
     results["EASE"] = search(lambda p: EASE(**p), grid(**GRIDS["EASE"]), inner, validation, _score,
@@ -152,7 +152,7 @@ def tune(quick: bool = False) -> dict:
                      "validation_rows": int(len(validation)), "inner_train_rows": int(len(inner))},
         "budget": BUDGET, "max_epochs": MAX_EPOCHS, "patience": PATIENCE, "ncf_batch_size": BATCH_SIZE,
         "spaces": {"NCF family": {k: list(v) if isinstance(v, tuple) else v for k, v in NCF_SPACE.items()},
-                   "AutoRec": {k: list(v) if isinstance(v, tuple) else v for k, v in AUTOREC_SPACE.items()},
+                   "ImplicitAutoRec": {k: list(v) if isinstance(v, tuple) else v for k, v in AUTOREC_SPACE.items()},
                    **{name: g for name, g in GRIDS.items()}},
         "models": {name: {"chosen": r.best_params, "epochs": r.best.best_epoch, "validation_ndcg": r.best.score,
                           "trials": [{"params": t.params, "validation_ndcg": t.score, "best_epoch": t.best_epoch,
