@@ -171,3 +171,43 @@ def test_deep_content_bad_hyper_parameters(tiny_ratings, tiny_features):
                     ({"learning_rate": 0}, "learning_rate"), ({"reg": -1}, "reg")]:
         with pytest.raises(ValueError, match=msg):
             DeepContent(tiny_features, **kw).fit(tiny_ratings)
+
+
+# ----- a new user without refitting (fold_in) ------------------------------------------------
+
+def test_content_fold_in_reproduces_every_training_user(tiny_ratings):
+    feats = ItemFeatures(np.array([10, 20, 30, 40, 50]), sp.csr_matrix(X), ["genre:a", "genre:b", "tag:c"])
+    model = ContentBased(feats).fit(tiny_ratings)
+    for user, rows in tiny_ratings.groupby("user"):
+        folded = model.fold_in(rows)
+        u = model.data_.users.to_index([user])[0]
+        np.testing.assert_allclose(folded.state[0], model.profiles_[u], atol=1e-12)
+        np.testing.assert_allclose(folded.scores, model._user_scores(u), atol=1e-12)
+        assert folded.recommend(k=3).equals(model.recommend(user, k=3))
+        assert folded.explain(30) == model.explain(user, 30)
+    # a new user's profile is the formula's: damped mean (sum + 5 mu) / (n + 5), centred weights
+    folded = model.fold_in({10: 5.0, 40: 1.0})
+    mu = tiny_ratings.rating.mean()
+    mean = (6.0 + 5 * mu) / 7
+    np.testing.assert_allclose(folded.state[0], ((5 - mean) * X[0] + (1 - mean) * X[3]) / 2)
+
+
+def test_deep_content_fold_in_solves_the_ridge_over_the_tower(tiny_ratings):
+    feats = ItemFeatures(np.array([10, 20, 30, 40, 50]), sp.csr_matrix(X), ["genre:a", "genre:b", "tag:c"])
+    model = DeepContent(feats, n_factors=2, hidden=4, epochs=3, batch_size=4, reg=0.05).fit(tiny_ratings)
+    folded = model.fold_in({10: 5.0, 20: 2.0, 30: 4.0})
+    p, b = folded.state
+    i = model.data_.items.to_index([10, 20, 30])
+    a = np.column_stack([model.item_factors_[i], np.ones(3)])
+    y = np.array([5.0, 2.0, 4.0]) - model.global_mean_ - model.item_bias_[i]
+    grad = -2 * a.T @ (y - a @ np.r_[p, b]) + 2 * 3 * 0.05 * np.r_[p, b]   # gradient of the objective
+    np.testing.assert_allclose(grad, 0, atol=1e-10)
+    np.testing.assert_allclose(np.r_[p, b], np.linalg.solve(a.T @ a + 0.15 * np.eye(3), a.T @ y))
+    # the readable explanation: its terms add up to the prediction before clipping
+    for why in (model.explain(1, 40), folded.explain(40)):
+        raw = why["global_mean"] + why["user_bias"] + why["item_bias"] + why["dot"]
+        assert why["prediction"] == pytest.approx(np.clip(raw, *model.rating_range_))
+        assert "★" in why.text and f"{raw:.2f}★" in why.text
+    assert folded.explain(40)["prediction"] == pytest.approx(folded.predict([40])[0])
+    with pytest.raises(ValueError, match="does not know item"):
+        model.fold_in({99: 3.0})

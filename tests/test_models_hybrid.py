@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from model_contract import ModelContract
 from recsys_lab.features import ItemFeatures
 from recsys_lab.models import (BiasBaseline, ContentBased, DeepContent, FeatureAugmentedHybrid, MostPopular,
-                               SwitchingHybrid, WeightedHybrid)
+                               SwitchingHybrid, WeightedHybrid, ItemKNN, UserKNN)
 from recsys_lab.models.hybrid import clone, normalize_scores, pseudo_ratings
 from test_models_content import contract_features
 
@@ -216,3 +216,26 @@ def test_clone_copies_parameters_not_state(tiny_ratings, feats):
     assert copy.refit is True and copy.weights == [2, 1]
     assert copy.models["pop"] is not hybrid.models["pop"] and not hasattr(copy.models["pop"], "data_")
     assert copy.models["cb"].item_features is feats
+
+
+# ----- a new user without refitting (fold_in) ------------------------------------------------
+
+def test_hybrids_fold_in_by_their_parts(tiny_ratings, feats):
+    content, knn = ContentBased(feats).fit(tiny_ratings), ItemKNN(k=2).fit(tiny_ratings)
+    weighted = WeightedHybrid({"content": content, "knn": knn}, weights=[1.0, 2.0], refit=False).fit(tiny_ratings)
+    # a training user's own ratings give back the hybrid's scores (its parts reproduce theirs)
+    for user, rows in tiny_ratings.groupby("user"):
+        folded = weighted.fold_in(rows)
+        u = weighted.data_.users.to_index([user])[0]
+        np.testing.assert_allclose(folded.scores, weighted._user_scores(u), atol=1e-12)
+        assert folded.recommend(k=2).equals(weighted.recommend(user, k=2))
+    # a new user who rated item 60 (known to the content part only): kNN answers as for a stranger
+    folded = weighted.fold_in({60: 5.0, 10: 4.0})
+    assert folded.state["knn"] is not None and folded.state["content"] is not None
+    only_content = weighted.fold_in({60: 5.0})
+    assert only_content.state["knn"] is None
+    switch = SwitchingHybrid(knn, content, min_ratings=2, refit=False).fit(tiny_ratings)
+    assert switch.fold_in({10: 5.0}).state[0] == "cold" and switch.fold_in({10: 5.0, 20: 1.0}).state[0] == "warm"
+    assert "ContentBased answers" in switch.fold_in({10: 5.0}).explain(30)["text"]
+    with pytest.raises(NotImplementedError, match="cannot"):
+        WeightedHybrid([content, UserKNN().fit(tiny_ratings)], refit=False).fit(tiny_ratings).fold_in({10: 5.0})

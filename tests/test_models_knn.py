@@ -317,3 +317,32 @@ def test_bad_hyper_parameters(toy, kw, message):
             cls(**kw).fit(toy)
     with pytest.raises(ValueError, match="keep must be a whole number >= 1 or None"):
         ItemKNN(keep=0).fit(toy)
+
+
+# ----- a new user without refitting (fold_in) ------------------------------------------------
+
+@pytest.mark.parametrize("settings", [dict(), dict(centering="zscore", k=3, keep=5), dict(centering=None),
+                                      dict(ranking="sum", k=5)])
+def test_item_knn_fold_in_reproduces_training_users(settings):
+    ratings = make_synthetic_ratings(n_users=40, n_items=30, density=0.3, seed=3).ratings
+    model = ItemKNN(**settings).fit(ratings)
+    for user in ratings.user.unique()[:8]:
+        rows = ratings[ratings.user == user]
+        folded = model.fold_in(rows.sample(frac=1.0, random_state=0))   # row order does not matter
+        u = model.data_.users.to_index([user])[0]
+        np.testing.assert_allclose(folded.scores, model._user_scores(u), atol=1e-12)
+        assert folded.recommend(k=5).equals(model.recommend(user, k=5))
+        items = ratings.item.unique()[:10]
+        np.testing.assert_allclose(folded.predict(items), model.predict(np.full(10, user), items), atol=1e-12)
+        why, ref = folded.explain(items[0]), model.explain(user, items[0])
+        np.testing.assert_allclose(why.contribution.sum(), ref.contribution.sum(), atol=1e-12)
+
+
+def test_knn_that_cannot_fold_in_says_why():
+    ratings = make_synthetic_ratings(n_users=20, n_items=10, density=0.5, seed=3).ratings
+    baseline = ItemKNN(centering="baseline").fit(ratings)
+    assert not baseline.can_fold_in()
+    with pytest.raises(NotImplementedError, match="b_u comes from BiasBaseline"):
+        baseline.fold_in({ratings.item.iloc[0]: 3.0})
+    with pytest.raises(NotImplementedError, match="cannot fold a new user in"):
+        UserKNN().fit(ratings).fold_in({ratings.item.iloc[0]: 3.0})

@@ -205,3 +205,94 @@ def test_different_seeds_give_different_models(tiny_ratings):
     a = MatrixFactorization(**SMALL, seed=0).fit(tiny_ratings, progress=False)
     b = MatrixFactorization(**SMALL, seed=1).fit(tiny_ratings, progress=False)
     assert not np.allclose(a.item_factors_, b.item_factors_)
+
+
+# ----- a new user without refitting (fold_in) ------------------------------------------------
+
+def ridge_objective(model, p, b, items, values):
+    """The training objective's part that depends on one user: sum of squared errors + n*reg*(|p|^2 + b^2)."""
+    q, bi = model.item_factors_[items], model.item_bias_[items]
+    err = values - (model.global_mean_ + b + bi + q @ p)
+    return (err ** 2).sum() + len(items) * model.reg * (p @ p + b * b)
+
+
+def test_fold_in_is_the_ridge_solve_of_the_training_objective(planted_model, planted):
+    model, (_, train, _) = planted_model, planted
+    user_rows = train[train.user == train.user.iloc[0]]
+    folded = model.fold_in(user_rows)
+    p, b = folded.state
+    items = model.data_.items.to_index(user_rows.item.to_numpy())
+    values = user_rows.rating.to_numpy()
+    # reference: torch least squares on the same normal equations, augmented as a stacked system
+    a = torch.as_tensor(np.column_stack([model.item_factors_[items], np.ones(len(items))]))
+    y = torch.as_tensor(values - model.global_mean_ - model.item_bias_[items])
+    lam = len(items) * model.reg
+    stacked = torch.cat([a, np.sqrt(lam) * torch.eye(a.shape[1], dtype=a.dtype)])
+    ref = torch.linalg.lstsq(stacked, torch.cat([y, torch.zeros(a.shape[1], dtype=a.dtype)])).solution.numpy()
+    np.testing.assert_allclose(np.r_[p, b], ref, atol=1e-10)
+    # the gradient of the objective at the solution is 0 (autograd), and a nudge only raises it
+    pt = torch.tensor(np.r_[p, b], requires_grad=True)
+    err = torch.tensor(values) - (model.global_mean_ + pt[-1] + torch.as_tensor(model.item_bias_[items])
+                                     + torch.as_tensor(model.item_factors_[items]) @ pt[:-1])
+    ((err ** 2).sum() + lam * (pt ** 2).sum()).backward()
+    assert float(pt.grad.abs().max()) < 1e-9
+    assert ridge_objective(model, p + 0.01, b, items, values) > ridge_objective(model, p, b, items, values)
+    # scores and predictions follow the MF formula; the fitted model is untouched
+    np.testing.assert_allclose(folded.scores, model.global_mean_ + b + model.item_bias_ + model.item_factors_ @ p)
+    assert folded.predict([7])[0] == pytest.approx(np.clip(folded.scores[model.data_.items.to_index([7])[0]],
+                                                           *model.rating_range_))
+
+
+def test_fold_in_recommends_by_the_tie_rule_and_excludes_the_rated(planted_model):
+    model = planted_model
+    folded = model.fold_in({1: 5.0, 2: 4.0, 3: 1.0})
+    recs = folded.recommend(k=5)
+    assert not {1, 2, 3} & set(recs.item)
+    from recsys_lab.topk import top_k_candidates
+    allowed = np.ones(model.data_.n_items, dtype=bool)
+    allowed[model.data_.items.to_index([1, 2, 3])] = False
+    assert recs.item.tolist() == model.data_.items.to_raw(top_k_candidates(folded.scores, allowed, 5)).tolist()
+    assert model.recommend_for({1: 5.0, 2: 4.0, 3: 1.0}, k=5).equals(recs)
+    # reg = 0: the minimum-norm least-squares solution, which fits 2 ratings exactly
+    free = MatrixFactorization(**{**SMALL, "reg": 0.0}).fit(model.data_.ratings, progress=False)
+    exact = free.fold_in({1: 5.0, 2: 1.5})
+    pred = exact.scores[free.data_.items.to_index([1, 2])]
+    np.testing.assert_allclose(pred, [5.0, 1.5], atol=1e-9)
+
+
+@pytest.mark.parametrize("bad, message", [({}, "no ratings"), ({-3: 4.0}, r"does not know item\(s\) \[-3\]"),
+                                          ({1: 9.0}, "off the scale"), ({1: "good"}, "not a number"),
+                                          (pd.DataFrame({"item": [1, 1], "rating": [3.0, 4.0]}), "more than once"),
+                                          (pd.DataFrame({"item": [1]}), "lack column"),
+                                          ([1, 2], "must be a dict")])
+def test_fold_in_refuses_bad_ratings(planted_model, bad, message):
+    with pytest.raises(ValueError, match=message):
+        planted_model.fold_in(bad)
+
+
+def test_explain_reads_as_reasons_and_its_terms_add_up(planted_model, planted):
+    model, (_, train, _) = planted_model, planted
+    for user, item in [(5, 7), (train.user.iloc[0], 3)]:
+        why = model.explain(user, item)
+        raw = why["global_mean"] + why["user_bias"] + why["item_bias"] + why["interaction"]
+        assert why["prediction"] == pytest.approx(np.clip(raw, *model.rating_range_))
+        assert raw == pytest.approx(float(model._score_user(model.data_.users.to_index([user])[0])[
+            model.data_.items.to_index([item])[0]]))
+        assert f"{why['global_mean']:.2f}★" in why.text and f"{abs(why['item_bias']):.2f}★" in why.text
+        assert ("above" in why.reasons[1]) == (why["user_bias"] >= 0)
+        assert f"Together: {raw:.2f}★" in str(why)
+    # the named movies were rated highly by the user and lie near the item (positive cosine)
+    user = train.user.iloc[0]
+    rated = train[train.user == user].set_index("item").rating
+    for item in train.item.unique()[:20]:
+        why = model.explain(user, item, titles=lambda ids: [f"title {i}" for i in ids])
+        for near in why.near:
+            assert rated[near] >= max(rated.mean(), model.global_mean_)
+            assert f"title {near}" in why.text
+    assert "nothing is known about you" in model.explain(-1, 7).text
+    folded = model.fold_in({1: 5.0, 2: 4.0})
+    fwhy = folded.explain(7)
+    p, b = folded.state
+    assert fwhy["user_bias"] == b and fwhy["interaction"] == pytest.approx(p @ model.item_factors_[
+        model.data_.items.to_index([7])[0]])
+    assert fwhy["prediction"] == pytest.approx(folded.predict([7])[0])

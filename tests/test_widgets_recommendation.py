@@ -117,3 +117,31 @@ def test_draw_comparison_static_figure(explorer):
     assert "diversity" in left.get_xlabel() and "novelty" in right.get_xlabel()
     assert [t.get_text() for t in left.get_yticklabels()] == ["Popular", "Content"]
     assert left.patches[0].get_width() == pytest.approx(1.0)
+
+
+def test_new_user_is_folded_in_without_refitting(tiny_ratings, movies, feats, monkeypatch):
+    from recsys_lab.models import ItemKNN
+    from recsys_lab.models.base import FoldedUser
+
+    fitted = {"Content": ContentBased(feats).fit(tiny_ratings), "ItemKNN": ItemKNN(k=2).fit(tiny_ratings),
+              "Popular": MostPopular().fit(tiny_ratings)}          # MostPopular cannot fold in: refitted
+    new = NewUserRatings(movies, tiny_ratings)
+    explorer = RecommendationExplorer(new.serve(fitted), tiny_ratings, movies, new_user=new, k=2,
+                                      selected=list(fitted))
+    explorer.mode.value = "new user"
+    refits = []
+    original_fit = ContentBased.fit
+    monkeypatch.setattr(ContentBased, "fit", lambda self, r: refits.append(1) or original_fit(self, r))
+    assert new.rate("b (2001)", 5.0) and new.rate(50, 4.5)
+    assert refits == []                                              # folded in, never refitted
+    content = explorer.lists["Content"]
+    assert content.table.item.tolist()[0] == 30                      # as the refitted model said
+    folded = fitted["Content"].fold_in({20: 5.0, 50: 4.5})
+    assert content.table.item.tolist() == folded.recommend(k=2).item.tolist()
+    assert content.table.why[0] == folded.explain(30)["text"]
+    assert isinstance(explorer._new_user_model("ItemKNN"), FoldedUser)
+    assert not isinstance(explorer._new_user_model("Popular"), FoldedUser)   # refitted copy
+    assert 5 not in fitted["Content"].data_.users
+    # a movie the models do not know: a clear message in the widget
+    assert new.rate(60, 4.0)
+    assert "ItemKNN" in explorer.message.value and "does not know item(s) [60]" in explorer.message.value

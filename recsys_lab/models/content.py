@@ -35,6 +35,12 @@ appear only through their features, so a new item is scored by the same formula.
 - DeepContent: an unknown user gets ``mu + c_i`` (what the features say about the item);
   an unknown item (no features, no ratings) ``mu + b_u``; predictions are clipped to the
   training range.
+
+**A new user without refitting** (``fold_in``, notebook 12): ContentBased computes the new
+user's profile by the formula above from their ratings alone (a training user's own ratings give
+back exactly their fitted profile and scores); DeepContent solves the ridge regression of
+:func:`recsys_lab.models.mf.ridge_user` for ``(p_u, b_u)`` over the tower's fixed item outputs,
+with the penalty the training loss pays (``reg`` per rating).
 """
 from __future__ import annotations
 
@@ -50,8 +56,9 @@ from ..data.schema import ITEM
 from ..features import GENRE_PREFIX, TAG_PREFIX, ItemFeatures, l2_normalize_rows
 from ..network import one_thread
 from ..topk import order as ranked, top_k
-from .base import Recommender
+from .base import Explanation, Recommender
 from .baselines import BiasFallback
+from .mf import factor_explanation, ridge_user
 
 
 # --------------------------------------------------------------------------------------
@@ -214,30 +221,63 @@ class ContentBased(_FeatureCatalogue):
         self._check_fitted()
         u = int(self.data_.users.to_index([user], missing="minus1")[0])
         i = int(self.data_.items.to_index([item], missing="minus1")[0])
-        if u < 0 or self.profile_norms_[u] == 0:
+        if u < 0:
+            return self._explain_profile(None, 0.0, None, None, 0.0, i, top)
+        start, end = self.ratings_.indptr[u], self.ratings_.indptr[u + 1]
+        return self._explain_profile(self.profiles_[u], self.profile_norms_[u], self.ratings_.indices[start:end],
+                                     self.ratings_.data[start:end], self.user_means_[u], i, top)
+
+    def _explain_profile(self, profile, norm, rated, values, mean, i, top) -> dict:
+        """:meth:`explain` for a profile ``(F,)`` of norm ``norm``, the rated item positions and
+        ratings, the user's (damped) mean, and item position ``i`` (-1: unknown)."""
+        if profile is None or norm == 0:
             return {"score": 0.0, "contributions": {}, "liked_items": [],
                     "text": "no taste profile yet: a popular item"}
         if i < 0:
             return {"score": 0.0, "contributions": {}, "liked_items": [],
                     "text": "the item has no known features"}
         row = self.items_unit_[i]
-        terms = row.data * self.profiles_[u, row.indices] / self.profile_norms_[u]
+        terms = row.data * profile[row.indices] / norm
         order = [j for j in ranked(terms, row.indices) if terms[j] > 0][:top]
         contributions = {self.item_features.names[row.indices[j]]: float(terms[j]) for j in order}
         liked = []
         if order:
             lead = row.indices[order[0]]
-            start, end = self.ratings_.indptr[u], self.ratings_.indptr[u + 1]
-            rated = self.ratings_.indices[start:end]
-            values = self.ratings_.data[start:end]
             has_lead = np.asarray(self.items_unit_[rated][:, lead].todense()).ravel() > 0
-            good = np.flatnonzero(has_lead & (values > self.user_means_[u]))
+            good = np.flatnonzero(has_lead & (values > mean))
             good = good[top_k(values[good], 3, rated[good])]
             liked = self.data_.items.to_raw(rated[good]).tolist()
         text = (f"recommended because of {_feature_phrase(list(contributions))} you liked"
                 if contributions else "no feature of this item matches what you liked")
         return {"score": float(terms.sum()), "contributions": contributions, "liked_items": liked,
                 "text": text}
+
+    # ----- a new user without refitting ---------------------------------------------------
+    def _fold_in(self, items, values):
+        """The new user's profile by the training formula (:func:`user_profiles`), shape ``(F,)``,
+        and their damped mean: a training user's own ratings give back exactly their profile."""
+        order = np.argsort(items)
+        one = sp.csr_matrix((values[order], (np.zeros(len(items), dtype=np.int64), items[order])),
+                            shape=(1, self.data_.n_items))
+        profile = user_profiles(one, self.items_unit_, self.damping, self.global_mean_)[0]
+        mean = float(user_means(one, self.damping, self.global_mean_)[0])
+        return profile, float(np.linalg.norm(profile)), mean
+
+    def _folded_scores(self, state):
+        profile, norm, _ = state
+        if norm == 0:
+            return self._score_unknown_user()
+        return np.asarray(self.items_unit_ @ (profile / norm)).ravel()
+
+    def _folded_predict(self, state, i):
+        profile, norm, _ = state
+        if norm == 0:
+            return np.zeros(len(i))
+        return np.asarray(self.items_unit_[i] @ (profile / norm)).ravel()
+
+    def _folded_explain(self, folded, i, titles=None, top: int = 3):
+        profile, norm, mean = folded.state
+        return self._explain_profile(profile, norm, folded.items, folded.ratings, mean, i, top)
 
 
 # --------------------------------------------------------------------------------------
@@ -286,6 +326,9 @@ class ContentNet(nn.Module):
         out = self.item_outputs(items)
         return (self.global_mean + self.user_bias[users] + out[:, -1]
                 + (self.user_factors[users] * out[:, :-1]).sum(dim=1))
+
+
+DEEP_ITEM_PHRASE = "from its features, the item tower rates this movie"
 
 
 class DeepContent(BiasFallback, _FeatureCatalogue):
@@ -372,6 +415,44 @@ class DeepContent(BiasFallback, _FeatureCatalogue):
     def _score_user(self, u):
         return self.global_mean_ + self.user_bias_[u] + self.item_bias_ + self.item_factors_ @ self.user_factors_[u]
 
-    def explain(self, user, item) -> dict:
-        """The terms of the prediction: ``global_mean + user_bias + item_bias + dot``."""
-        return self._bias_terms(user, item, interaction="dot")
+    def explain(self, user, item, titles=None) -> Explanation:
+        """Why ``user`` gets this prediction for ``item``, as reasons a learner reads.
+
+        As :meth:`recsys_lab.models.mf.MatrixFactorization.explain`, with the item's vector and
+        bias computed by the tower from its features (so a movie nobody rated has them too); the
+        dict holds the exact terms ``global_mean``, ``user_bias``, ``item_bias``, ``dot`` and
+        ``prediction``, the first four adding up to the prediction before clipping.
+        """
+        self._check_fitted()
+        self.predict([user], [item])  # refuses bad ids, and unknown ones in unknown="error" mode
+        u = int(self.data_.users.to_index([user], missing="minus1")[0])
+        i = int(self.data_.items.to_index([item], missing="minus1")[0])
+        if u >= 0:
+            start, stop = np.searchsorted(self.data_.user_index, [u, u + 1])
+            rated, values = self.data_.item_index[start:stop], self.data_.values[start:stop]
+        else:
+            rated, values = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return factor_explanation(self.global_mean_, self.user_bias_[u] if u >= 0 else None,
+                                  self.item_bias_[i] if i >= 0 else None,
+                                  self.user_factors_[u] if u >= 0 else None, self.item_factors_,
+                                  max(i, 0), rated, values, self.rating_range_, self.data_.items.ids,
+                                  titles, interaction="dot", item_phrase=DEEP_ITEM_PHRASE)
+
+    # ----- a new user without refitting ---------------------------------------------------
+    def _fold_in(self, items, values):
+        """``(p_u, b_u)`` by :func:`recsys_lab.models.mf.ridge_user` over the tower's item outputs:
+        the penalty ``n_u * reg * (||p_u||^2 + b_u^2)`` is the training loss's, paid once per rating."""
+        return ridge_user(self.item_factors_, self.item_bias_, self.global_mean_, items, values, float(self.reg))
+
+    def _folded_scores(self, state):
+        p, b = state
+        return self.global_mean_ + b + self.item_bias_ + self.item_factors_ @ p
+
+    def _folded_predict(self, state, i):
+        return np.clip(self._folded_scores(state)[i], *self.rating_range_)
+
+    def _folded_explain(self, folded, i, titles=None):
+        p, b = folded.state
+        return factor_explanation(self.global_mean_, b, self.item_bias_[i], p, self.item_factors_, i,
+                                  folded.items, folded.ratings, self.rating_range_, self.data_.items.ids,
+                                  titles, interaction="dot", item_phrase=DEEP_ITEM_PHRASE)

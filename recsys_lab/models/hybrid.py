@@ -30,6 +30,14 @@ returns exactly those mixed scores; with ``"none"`` it is the weighted mean of t
 feature-augmented hybrids return the chosen part's ``predict``. Unknown users get the parts'
 own unknown-user scores, mixed the same way; an item no part knows scores 0 (zscore), 0.5
 (rank) or the parts' fallbacks (none).
+
+**A new user without refitting** (``fold_in``): by the parts. Each part folds in the new
+user's ratings of the items it knows (:meth:`~recsys_lab.models.base.Recommender.fold_in`;
+a part that knows none of them answers as for an unknown user), and the hybrid mixes the folded
+parts' scores exactly as it mixes a training user's. The switching hybrid folds in only the part
+it chooses for the new user's number of ratings; the feature-augmented hybrid first gives the new
+user ``n_pseudo`` pseudo-ratings from the folded content model (items drawn with ``seed``), then
+folds real plus pseudo ratings into its augmented CF model.
 """
 from __future__ import annotations
 
@@ -39,7 +47,7 @@ from scipy.stats import rankdata
 
 from ..data.dataset import IdMap, RatingData
 from ..data.schema import ITEM, RATING, USER
-from .base import Recommender
+from .base import Explanation, Recommender
 
 NORMALIZATIONS = ("zscore", "rank", "none")
 
@@ -213,6 +221,46 @@ class _Hybrid(Recommender):
             out[~known] = model._predict_fallback(um[~known], im[~known])
         return out
 
+    # ----- a new user without refitting -------------------------------------------------
+    def _check_fold_in(self) -> None:
+        cannot = [n for n, m in self._parts().items() if not m.can_fold_in()]
+        if cannot:
+            raise NotImplementedError(f"{type(self).__name__} folds a new user in by its parts, and part(s) "
+                                      f"{cannot} cannot; refit it instead")
+
+    def _fold_part(self, name: str, items: np.ndarray, values: np.ndarray):
+        """Part ``name`` folded in on the new user's ratings of the items it knows (hybrid positions
+        in), or ``None`` when it knows none of them (it then answers as for an unknown user)."""
+        model = self._parts()[name]
+        known = self.item_maps_[name][items] >= 0
+        if not known.any():
+            return None
+        raw = self.data_.items.to_raw(items[known])
+        return model.fold_in(pd.DataFrame({ITEM: raw, RATING: values[known]}))
+
+    def _folded_part_scores(self, name: str, folded) -> np.ndarray:
+        """As :meth:`part_scores`, for a folded part (``None``: the part's unknown-user scores)."""
+        model = self._parts()[name]
+        imap = self.item_maps_[name]
+        out = np.full(self.data_.n_items, np.nan)
+        known = imap >= 0
+        source = model._user_scores(-1) if folded is None else folded.scores
+        out[known] = source[imap[known]]
+        return out
+
+    def _folded_part_predict(self, name: str, folded, i: np.ndarray) -> np.ndarray:
+        """Part ``name``'s predictions for the folded-in user at hybrid item positions ``i``."""
+        model = self._parts()[name]
+        im = self.item_maps_[name][i]
+        out = np.empty(len(i))
+        known = im >= 0
+        if folded is not None and known.any():
+            out[known] = model._folded_predict(folded.state, im[known])
+        rest = ~known if folded is not None else np.ones(len(i), dtype=bool)
+        if rest.any():
+            out[rest] = model._predict_fallback(np.full(int(rest.sum()), -1), im[rest])
+        return out
+
     def _positions(self, user, item) -> tuple[int, int]:
         self._check_fitted()
         u = int(self.data_.users.to_index([user], missing="minus1")[0])
@@ -225,12 +273,18 @@ def explanation_text(model: Recommender, user, item, titles=None) -> str:
 
     A dict with ``"text"`` gives that text; other dicts their rounded terms; a frame of
     neighbour items (``item`` and ``contribution`` columns, as kNN models give) the two items
-    that contributed most. ``titles``: optional function raw item ids -> titles.
+    that contributed most; an :class:`~recsys_lab.models.base.Explanation` its reasons. ``titles``:
+    optional function raw item ids -> titles (given to ``explain`` too when it takes ``titles``).
     """
+    import inspect
+
     try:
-        expl = model.explain(user, item)
+        takes_titles = titles is not None and "titles" in inspect.signature(model.explain).parameters
+        expl = model.explain(user, item, titles=titles) if takes_titles else model.explain(user, item)
     except (NotImplementedError, KeyError, IndexError, ValueError):
         return ""
+    if isinstance(expl, Explanation):
+        return expl.text
     if isinstance(expl, dict):
         if "text" in expl:
             return str(expl["text"])
@@ -274,7 +328,31 @@ class WeightedHybrid(_Hybrid):
                              for name in self._parts()}, index=self.data_.items.ids)
 
     def _vector(self, u):
-        z = self.mix(u).to_numpy().T                                     # (n_parts, n_items)
+        return self._mixed(np.vstack([normalize_scores(self.part_scores(n, u), self.normalize)
+                                      for n in self._parts()]))
+
+    def _fold_in(self, items, values):
+        return {name: self._fold_part(name, items, values) for name in self._parts()}
+
+    def _folded_scores(self, state):
+        return self._mixed(np.vstack([normalize_scores(self._folded_part_scores(n, f), self.normalize)
+                                      for n, f in state.items()]))
+
+    def _folded_predict(self, state, i):
+        if self.normalize != "none":
+            out = self._folded_scores(state)[i]
+            return np.where(np.isfinite(out), out, self._unscorable(i))
+        num, den, everyone = np.zeros(len(i)), np.zeros(len(i)), np.zeros(len(i))
+        for name, w in self.weights_.items():
+            pred = self._folded_part_predict(name, state[name], i)
+            can = self.item_maps_[name][i] >= 0
+            num += np.where(can, w * pred, 0.0)
+            den += np.where(can, w, 0.0)
+            everyone += w * pred
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), everyone / sum(self.weights_.values()))
+
+    def _mixed(self, z: np.ndarray) -> np.ndarray:
+        """Weighted mean over the parts that can score each item of normalised scores ``(n_parts, n_items)``."""
         w = np.array(list(self.weights_.values()))[:, None]
         can = np.isfinite(z)
         num = np.where(can, w * np.nan_to_num(z), 0.0).sum(axis=0)
@@ -355,6 +433,39 @@ class SwitchingHybrid(_Hybrid):
 
     _predict_fallback = _predict_known
 
+    def _check_fold_in(self) -> None:
+        if not (self.warm_model.can_fold_in() or self.cold_model.can_fold_in()):
+            raise NotImplementedError("SwitchingHybrid folds a new user into the part it chooses, and "
+                                      "neither part can fold a user in; refit it instead")
+
+    def _fold_in(self, items, values):
+        choice = "warm" if len(items) >= self.min_ratings else "cold"
+        model = self._parts()[choice]
+        if not model.can_fold_in():
+            raise NotImplementedError(f"the new user's {len(items)} rating(s) choose the {choice} part "
+                                      f"{type(model).__name__}, which cannot fold a user in; refit instead")
+        return choice, self._fold_part(choice, items, values)
+
+    def _folded_scores(self, state):
+        return self._folded_part_scores(*state)
+
+    def _folded_predict(self, state, i):
+        return self._folded_part_predict(*state, i)
+
+    def _folded_explain(self, folded, i, **options):
+        choice, part = folded.state
+        model = self._parts()[choice]
+        item = self.data_.items.to_raw([i])[0]
+        try:
+            why = part.explain(item, **options) if part is not None else ""
+        except NotImplementedError:
+            why = ""
+        sign = ">=" if choice == "warm" else "<"
+        return {"score": float(folded.predict([item])[0]), "model": choice, "n_ratings": len(folded.items),
+                "why": str(why.get("text", why)) if isinstance(why, dict) else str(why),
+                "text": f"{type(model).__name__} answers: you have {len(folded.items)} rating(s) {sign} "
+                        f"min_ratings={self.min_ratings}"}
+
     def explain(self, user, item) -> dict:
         u, _ = self._positions(user, item)
         choice = self._choice(u)
@@ -417,6 +528,38 @@ class FeatureAugmentedHybrid(_Hybrid):
                                               int(self.max_item_ratings), int(self.seed))
         augmented = pd.concat([data.ratings[[USER, ITEM, RATING]], self.pseudo_ratings_], ignore_index=True)
         self.augmented_model_ = fit_quietly(clone(self.cf_model), augmented)
+
+    def _check_fold_in(self) -> None:
+        cannot = [type(m).__name__ for m in (self.content_model, self.augmented_model_) if not m.can_fold_in()]
+        if cannot:
+            raise NotImplementedError(f"FeatureAugmentedHybrid folds a new user into its content and CF "
+                                      f"models, and {cannot} cannot; refit it instead")
+
+    def _fold_in(self, items, values):
+        """Pseudo-ratings for the new user from the folded content model (``n_pseudo`` rare items
+        they did not rate, drawn with ``np.random.default_rng(seed)``), then real plus pseudo ratings
+        folded into the augmented CF model."""
+        raw = self.data_.items.to_raw(items)
+        content = self.content_model.fold_in(pd.DataFrame({ITEM: raw, RATING: values}))
+        catalogue = self.content_model.data_.items.ids
+        counts = self.data_.ratings[ITEM].value_counts().reindex(catalogue, fill_value=0).to_numpy()
+        pool = np.setdiff1d(catalogue[counts <= int(self.max_item_ratings)], raw)
+        pool = pool[np.isin(pool, self.augmented_model_.data_.items.ids)]
+        rng = np.random.default_rng(int(self.seed))
+        chosen = np.sort(rng.choice(pool, size=min(int(self.n_pseudo), len(pool)), replace=False))
+        pseudo = content.predict(chosen)
+        both = pd.DataFrame({ITEM: np.r_[raw, chosen], RATING: np.r_[values, pseudo]})
+        known = both[ITEM].isin(self.augmented_model_.data_.items.ids)
+        return self._fold_part_frame(both[known])
+
+    def _fold_part_frame(self, frame: pd.DataFrame):
+        return self.augmented_model_.fold_in(frame) if len(frame) else None
+
+    def _folded_scores(self, state):
+        return self._folded_part_scores("augmented", state)
+
+    def _folded_predict(self, state, i):
+        return self._folded_part_predict("augmented", state, i)
 
     def explain(self, user, item) -> dict:
         self._check_fitted()

@@ -32,6 +32,12 @@ is the second remedy: it ranks by the *sum* of the voters' similarities,
 ``score(u, i) = sum_N s_ij`` (Deshpande & Karypis, 2004), which rewards items close to many of
 the user's items; ``predict`` still returns ratings.
 
+**A new user without refitting** (``ItemKNN.fold_in``, notebook 12): the new user's ratings are
+centred by the fitted item statistics and vote through the fitted neighbourhoods, so a training
+user's own ratings give back exactly their scores. Not for ``centering="baseline"`` (its ``b_u``
+comes from BiasBaseline's alternating fit over all users) nor for UserKNN (a new user would need
+their similarity to every user, i.e. the user-user part of a refit).
+
 **Defaults** (UserKNN: ``msd``, ``shrinkage=10``; ItemKNN: ``adjusted_cosine``,
 ``shrinkage=100``, ``keep=500``; both ``k=40``, ``centering="mean"``) are safe choices within
 a few thousandths of a star of the best mean-centred settings on a validation split carved
@@ -380,7 +386,12 @@ class ItemKNN(_KNN):
         over the kept similarities whatever the user's history (about 15 ms on MovieLens).
         """
         start, stop = self._dev_csr.indptr[u], self._dev_csr.indptr[u + 1]
-        rated_items, n = self._dev_csr.indices[start:stop], self.data_.n_items
+        return self._scores_from(self._dev_csr.indices[start:stop], self._dev_csr.data[start:stop], u)
+
+    def _scores_from(self, rated_items: np.ndarray, deviations: np.ndarray, u: int) -> np.ndarray:
+        """Every item's score from a user's rated item positions and their centred deviations
+        (``u``: the user's position, used only by ``centering="baseline"``)."""
+        n = self.data_.n_items
         rated = np.zeros(n, dtype=bool)
         rated[rated_items] = True
         votes = rated[self._ranked_items]
@@ -392,10 +403,63 @@ class ItemKNN(_KNN):
         if self.ranking == "sum":
             return np.bincount(item, sim, n)
         deviation = np.zeros(n)
-        deviation[rated_items] = self._dev_csr.data[start:stop]
+        deviation[rated_items] = deviations
         return self._aggregate(np.full(n, u), np.arange(n),
                                np.bincount(item, sim * deviation[self._ranked_items[voters]], n),
                                np.bincount(item, sim, n))
+
+    # ----- a new user without refitting ---------------------------------------------------
+    def _check_fold_in(self) -> None:
+        if self.centering == "baseline":
+            raise NotImplementedError("ItemKNN(centering='baseline') centres on mu + b_u + b_i, and b_u comes from "
+                                      "BiasBaseline's alternating fit over all users; refit it, or use "
+                                      "centering='mean', 'zscore' or None, which fold a new user in")
+
+    def _fold_in(self, items, values):
+        """The new user's deviations, centred as in training by the fitted item statistics; the
+        fitted neighbourhoods then vote exactly as for a training user with these ratings."""
+        if self.centering == "mean":
+            dev = values - self.item_mean_[items]
+        elif self.centering == "zscore":
+            dev = (values - self.item_mean_[items]) / self.item_sd_[items]
+        else:
+            dev = values.astype(np.float64)
+        return items, dev
+
+    def _folded_scores(self, state):
+        items, dev = state
+        return self._scores_from(items, dev, 0)  # item-based centring never reads the user position
+
+    def _folded_predict(self, state, i):
+        if self.ranking == "rating":
+            return self._folded_scores(state)[i]
+        with_rating = copy.copy(self)
+        with_rating.ranking = "rating"
+        return with_rating._folded_scores(state)[i]
+
+    def _folded_explain(self, folded, i, **_):
+        """The rated items that voted on item ``i`` (columns as :meth:`explain`)."""
+        items, dev = folded.state
+        w = self.neighbours_
+        cols, sims = w.indices[w.indptr[i]:w.indptr[i + 1]], w.data[w.indptr[i]:w.indptr[i + 1]]
+        mine = np.isin(cols, items)
+        cols, sims = cols[mine], sims[mine].astype(np.float64)
+        keep = ranked(sims, cols)[:int(self.k)]
+        cols, sims = cols[keep], sims[keep]
+        where = {int(j): k for k, j in enumerate(items)}
+        d = np.array([dev[where[int(j)]] for j in cols])
+        r = np.array([folded.ratings[where[int(j)]] for j in cols])
+        scale = self.item_sd_[i] if self.centering == "zscore" else 1.0
+        weight = sims / sims.sum() if len(sims) else sims
+        # the predicted rating from these voters, as _scores_from aggregates them (no full pass)
+        prediction = float(self._aggregate(np.zeros(1, dtype=np.int64), np.array([i]), np.array([sims @ d]),
+                                           np.array([sims.sum()]))[0])
+        frame = pd.DataFrame({ITEM: self.data_.items.to_raw(cols), "similarity": sims, "rating": r,
+                              "deviation": d, "weight": weight, "contribution": weight * d * scale})
+        base = 0.0 if self.centering is None else float(self.item_mean_[i])
+        frame.attrs.update(baseline=base if len(sims) else prediction, prediction=prediction,
+                           fallback=None if len(sims) else "no usable neighbour: item mean")
+        return frame
 
     def similar_items(self, item, n: int = 10) -> pd.DataFrame:
         """The (kept) items most similar to raw item ``item``: (item, similarity, overlap)."""

@@ -3,9 +3,15 @@
 Type a title (the list suggests the most-rated movies; any exact MovieLens title works),
 pick a rating, press *rate it*. Your ratings form a tiny ratings frame for a user id nobody
 has; :class:`recsys_lab.widgets.recommendation_explorer.RecommendationExplorer` listens to
-it and refits the models on the training ratings plus yours.
+it and serves you.
 
-Pure piece: :func:`add_rating` (validated rating in, new frame out).
+**Fast: folded in, not refitted.** Give the explorer ``new_user.serve(models)`` instead of the
+fitted models: every model that can fold a user in (MF, ItemKNN, the content models, hybrids of
+them: :meth:`recsys_lab.models.base.Recommender.fold_in`) then answers for you from your
+ratings alone, in milliseconds, the fitted model unchanged; a model that cannot is refitted on
+the ratings plus yours, and the message line says so while it works.
+
+Pure pieces: :func:`add_rating` (validated rating in, new frame out), :func:`fold_in_or_refit`.
 """
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ import ipywidgets as W
 import pandas as pd
 
 from ..data.schema import ITEM, MOVIELENS_SCALE, RATING, USER, RatingScale
+from ..models.base import Recommender
+from ..models.hybrid import clone, fit_quietly
 from .common import Explorer, InputError, check_movies, message_box, require, show_message
 
 
@@ -66,6 +74,35 @@ def add_rating(current: pd.DataFrame, movies: pd.DataFrame, title_or_item, ratin
     return pd.concat([kept, row], ignore_index=True) if len(kept) else row
 
 
+def fold_in_or_refit(model: Recommender, user, notify=None):
+    """A function ``ratings -> model`` for a recommendation explorer, serving new ``user`` fast.
+
+    Called with ratings that hold no row of ``user`` it returns the fitted ``model`` itself; with
+    rows of ``user`` it returns ``model.fold_in(those rows)`` (a
+    :class:`~recsys_lab.models.base.FoldedUser`: no refit) when the model can fold a user in, else
+    a refitted copy of ``model`` on all the ratings, after calling ``notify(text)`` to say so.
+    A rating the model refuses (e.g. a movie it does not know) raises :class:`InputError`.
+    """
+    require(isinstance(model, Recommender), f"give a fitted kit model, not {type(model).__name__}")
+    foldable = model.can_fold_in()
+
+    def serve(ratings: pd.DataFrame):
+        mine = ratings[ratings[USER] == user]
+        if len(mine) == 0:
+            return model
+        if foldable:
+            try:
+                return model.fold_in(mine[[USER, ITEM, RATING]], user=user)
+            except ValueError as err:
+                raise InputError(f"{type(model).__name__}: {err}") from None
+        if notify is not None:
+            notify(f"refitting {type(model).__name__} on the ratings plus yours (it cannot fold a new "
+                   f"user in); this takes a few seconds…")
+        return fit_quietly(clone(model), ratings)
+
+    return serve
+
+
 class NewUserRatings(Explorer):
     """Controls: ``title`` (Combobox), ``rating`` (FloatSlider), buttons ``add``, ``undo``, ``clear``.
 
@@ -99,6 +136,12 @@ class NewUserRatings(Explorer):
                               W.HBox([self.title, self.rating, self.add, self.undo, self.clear]),
                               self.message, self.table])
         self._render()
+
+    def serve(self, models: dict) -> dict:
+        """``{name: fold_in_or_refit(model, self.user, ...)}``: give this to the recommendation
+        explorer so it folds you into every model that can, and says when one must refit."""
+        notify = lambda text: show_message(self.message, text, "info")
+        return {name: fold_in_or_refit(model, self.user, notify) for name, model in models.items()}
 
     def on_change(self, listener) -> None:
         """Call ``listener(ratings)`` after every change of the new user's ratings."""
