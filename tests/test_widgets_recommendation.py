@@ -88,7 +88,7 @@ def test_new_user_rates_and_gets_refitted_models(explorer, models):
     assert content.table.item.tolist()[0] == 30
     assert 20 not in content.table.item.tolist() and 50 not in explorer.lists["Popular"].table.item.tolist()
     assert 5 not in models["Content"].data_.users          # the given models were not refitted
-    assert "fitted for you" in explorer.message.value
+    assert "served for you" in explorer.message.value
     # bad input: a message in the widget, no change
     assert not new.rate("Nope (1999)", 4.0) and "No movie is titled" in new.message.value
     assert not new.rate("B", 4.0) and "Did you mean: B (2001)" in new.message.value

@@ -7,7 +7,9 @@ list shows titles, genres, scores and the model's own explanation, with the list
 (mean self-information ``-log2 p(i)`` in bits, ``p(i)`` = share of users who rated ``i``).
 
 Models are given as fitted kit models, or as functions ``ratings -> fitted model``. For the
-new user every chosen model is fitted again on the ratings plus the new user's (a copy, see
+new user, a model that can fold a user in (``model.can_fold_in()``: MF, ItemKNN, the content
+models and their hybrids) answers from the new ratings alone, without refitting (``model.fold_in``);
+any other is fitted again on the ratings plus the new user's (a copy, see
 :func:`recsys_lab.models.hybrid.clone`; your fitted models are not touched).
 
 Pure pieces: :func:`recommendation_lists` (models and a user in, one :class:`RecList` per model
@@ -186,7 +188,15 @@ class RecommendationExplorer(Explorer):
             data = pd.concat([self.ratings[extra.columns.tolist()], extra], ignore_index=True)
             given = self._given[name]
             self._new_cache = {k: v for k, v in self._new_cache.items() if k[1] == key[1]}
-            self._new_cache[key] = fit_quietly(clone(given), data) if isinstance(given, Recommender) else given(data)
+            if isinstance(given, Recommender) and given.can_fold_in():     # no refit: solve for the new user alone
+                try:
+                    self._new_cache[key] = given.fold_in(extra, user=self.new_user.user)
+                except ValueError as err:
+                    raise InputError(f"{name}: {err}") from None
+            elif isinstance(given, Recommender):
+                self._new_cache[key] = fit_quietly(clone(given), data)
+            else:
+                self._new_cache[key] = given(data)
         return self._new_cache[key]
 
     def redraw(self) -> None:
@@ -207,6 +217,6 @@ class RecommendationExplorer(Explorer):
             show_message(self.message, str(err))
             return
         self.lists = lists
-        note = f"fitted for you in {fit_seconds:.1f} s" if self.mode.value == "new user" else ""
+        note = f"served for you in {fit_seconds:.2f} s" if self.mode.value == "new user" else ""
         show_message(self.message, note, "info")
         self.output.value = lists_html(lists)

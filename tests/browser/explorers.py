@@ -207,7 +207,7 @@ EXPLORERS = [
              Steps((TextBox("movie", "Toy Story (1995)"), Button("rate it"))), "text", area=".widget-html",
              expect="your rating"),
     Explorer("12_hybrids_cold_start.ipynb", "RecommendationExplorer(", Button("new user"), "text",
-             area=".widget-html", expect="fitted for you"),
+             area=".widget-html", expect="served for you"),
 ]
 
 
