@@ -106,3 +106,41 @@ def test_every_split_ignores_the_order_of_the_input_rows():
     for split in splits:
         for a, b in zip(split(ratings), split(shuffled)):
             pd.testing.assert_frame_equal(a, b)
+
+
+def test_course_split_is_the_documented_pair_of_random_splits(movielens):
+    from recsys_lab.data import course_split
+
+    r = movielens.ratings
+    split = course_split(r)
+    train, test = split                                   # unpacks as (train, test)
+    want_train, want_test = random_split(r, 0.2, seed=0)
+    want_fit, want_validation = random_split(want_train, 0.2, seed=1)
+    for got, want in ((train, want_train), (test, want_test), (split.fit, want_fit),
+                      (split.validation, want_validation)):
+        pd.testing.assert_frame_equal(got, want)
+    assert split.train is train and split.test is test
+    # not just "some" split: another seed gives another test set
+    assert not test.equals(random_split(r, 0.2, seed=1)[1])
+
+
+def test_course_split_parts_partition_the_rows(movielens):
+    from recsys_lab.data import course_split
+
+    r = movielens.ratings
+    split = course_split(r)
+    assert_partition(r, split.train, split.test)
+    assert_partition(split.train, split.fit, split.validation)
+    assert len(split.test) == round(0.2 * len(r))
+    assert len(split.validation) == round(0.2 * len(split.train))
+
+
+def test_course_split_ignores_the_order_of_the_input_rows(movielens):
+    from recsys_lab.data import course_split
+
+    r = movielens.ratings
+    shuffled = r.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    assert not shuffled.equals(r)
+    a, b = course_split(r), course_split(shuffled)
+    for name in ("train", "test", "fit", "validation"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))

@@ -196,6 +196,7 @@ EXPLORERS = [
     Explorer("04_optimizers_schedules.ipynb", "ScheduleExplorer(", Slider("steps"), "image"),
     Explorer("05_training_generalization.ipynb", "TrainingCurves(", RerunThenClick("Stop"), "text",
              area=".widget-html", expect="stopped by request", attempts=4),
+    Explorer("06_rating_data.ipynb", "SplitExplorer(", Dropdown("protocol", "random"), "image"),
     Explorer("07_user_based_cf.ipynb", "SimilarityExplorer(", TextBox("user ids", "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"),
              "image"),
     Explorer("08_item_based_cf.ipynb", "SimilarityExplorer(", Dropdown("measure", "pearson"), "image"),
