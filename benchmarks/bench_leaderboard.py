@@ -7,20 +7,18 @@
   :func:`recsys_lab.evaluation.evaluate_ranking` for every library (peers' top-10 lists are fed
   to it), so the numbers are computed by one piece of code.
 
-Hyper-parameters were chosen once, for kit and peer models alike, on a validation split carved
-from the *training* part (a random 80/20 split of it, seed 1, for ratings; a per-user temporal
-split of it for ranking), never on the test part. Grids tried (chosen value first):
-kit ItemKNN centering baseline / mean, and with mean centering similarity adjusted_cosine /
-pearson / msd x shrinkage 100 / 0, 50, 200 (its defaults: adjusted_cosine, shrinkage 100, keep
-500); kit UserKNN centering baseline / mean, similarity msd / pearson x shrinkage 10 / 0, 100; kit MF reg 0.2 / 0.02, 0.05, 0.1, 0.3 x epochs
-10 / 5, 20 (64 factors); EASE reg 250 / 50, 150, 400, 1000; Surprise SVD reg_all 0.1 / 0.02, 0.05
-x n_epochs 40 / 20; Surprise KNNWithMeans sim msd / pearson_baseline (shrinkage 100); implicit
-ALS factors 64 / 128 x regularization 0.1 / 0.01, 1 x alpha 1 / 10, 40; implicit cosine K 50 /
-20, 100 (the kit's cosine-sum recipe, the same algorithm, uses the same K); implicit BPR
-factors 100 (default) / 64, 128 x learning rate 0.01 / 0.05. The neural models of the kit
-(DotProduct, GMF, NCFMLP, NeuMF, AutoRec), the content and hybrid models and ItemKNN ranked by
-similarity sum (k=40 as above) run with their defaults:
-they were not tuned, which the leaderboard's reader should keep in mind.
+Tuning is code (``leaderboard_tuning``): MatrixFactorization, IAutoRec and Surprise SVD (rating),
+EASE and implicit ALS (ranking) each get the same budget of settings (``BUDGET``), searched on a
+validation split carved from the *training* part the way the test part is carved from the data
+(``course_split(...).fit`` / ``.validation`` for ratings; each user's latest 20% of training
+ratings for ranking), epochs by early stopping for the torch models; every trial is published
+in the "Tuning" section and docs/benchmarks/leaderboard_tuning.json, the choice is refitted on
+the whole training part and evaluated once on test, and ``bench_mf`` uses the same recorded
+choice. Every other row runs at the setting in ``leaderboard_models.KIT`` / ``SURPRISE`` /
+``IMPLICIT`` (defaults, or earlier hand choices), marked untuned in its settings column by the
+absence of "(tuned)": the neural ranking models are tuned with one budget for notebook 13 by
+``bench_tuned_evaluation`` on notebook 13's protocol, not here.
+Test scores carry 95% bootstrap intervals (RMSE over test ratings, NDCG@10 over test users).
 
 Each (model, task) runs in a fresh process (``common.measure``): fit and predict seconds are
 timed inside it, peak memory is the process's peak resident memory above its start, so it
@@ -36,6 +34,7 @@ from .common import Section, machine_note, measure
 from .leaderboard_jobs import (data_only, implicit, implicit_ranking, kit_ranking, kit_rating, surprise,
                                surprise_rating)
 from .leaderboard_models import IMPLICIT, PAIRS, SEED, SURPRISE, kit_models, settings_text
+from .leaderboard_tuning import BUDGET, SEARCHES, save, trials_rows, tune_all
 
 
 def _run(job, *args):
@@ -52,6 +51,12 @@ def run(quick: bool = False) -> list[Section]:
     models, notes = kit_models()
     _, _, data_mb = measure(data_only, quick)
     rating_rows, ranking_rows, failures = {}, {}, []
+    labels = [label for label in SEARCHES if not (label == "Surprise SVD" and surprise is None)
+              and not (label == "implicit ALS" and implicit is None)]
+    tuning, tuning_s, _ = measure(tune_all, quick, labels)  # one process, torch on one thread
+    if not quick:
+        save(tuning)
+    used = {}  # label -> the settings a row ran with, when tuned
 
     def record(rows, key, library, job, *args):
         res, err = _run(job, *args)
@@ -62,6 +67,9 @@ def run(quick: bool = False) -> list[Section]:
 
     for name, path, params, tasks in models:
         library = "benchmark recipe" if path.endswith("CosineSumKNN") else "recsys-lab"
+        if name in tuning:
+            params = {**params, **tuning[name]["chosen"]}
+            used[name] = params
         if "rating" in tasks:
             record(rating_rows, name, library, kit_rating, path, params, quick)
         record(ranking_rows, name, library, kit_ranking, path, params, quick)
@@ -69,16 +77,24 @@ def run(quick: bool = False) -> list[Section]:
         notes.append("scikit-surprise is not installed: `make bench` installs it (peer rows missing)")
     else:
         for label in SURPRISE:
-            record(rating_rows, label, f"Surprise {surprise.__version__}", surprise_rating, label, quick)
+            params = tuning[label]["chosen"] if label in tuning else None
+            if params is not None:
+                used[label] = params
+            record(rating_rows, label, f"Surprise {surprise.__version__}", surprise_rating, label, quick, params)
     if implicit is None:
         notes.append("implicit is not installed: `make bench` installs it (peer rows missing)")
     else:
         for label in IMPLICIT:
-            record(ranking_rows, label, f"implicit {implicit.__version__}", implicit_ranking, label, quick)
+            params = tuning[label]["chosen"] if label in tuning else None
+            if params is not None:
+                used[label] = params
+            record(ranking_rows, label, f"implicit {implicit.__version__}", implicit_ranking, label, quick, params)
+    _add_intervals(rating_rows, ranking_rows)
 
     sections = [
-        _rating_section(rating_rows, data_mb),
-        _ranking_section(ranking_rows, data_mb),
+        _rating_section(rating_rows, data_mb, used),
+        _ranking_section(ranking_rows, data_mb, used),
+        _tuning_section(tuning, tuning_s),
         _ratio_section(rating_rows, ranking_rows),
         _targets_section(rating_rows, ranking_rows),
     ]
@@ -90,9 +106,34 @@ def run(quick: bool = False) -> list[Section]:
     return sections
 
 
-def _rating_section(rows: dict, data_mb: float) -> Section:
-    table = [{"model": name, "library": lib, "settings": settings_text(name), "RMSE": r["rmse"],
-              "MAE": r["mae"], "fit s": r["fit_s"], "predict s": r["predict_s"],
+def _add_intervals(rating_rows: dict, ranking_rows: dict) -> None:
+    """95% bootstrap intervals on test: RMSE over test ratings (sqrt of the MSE's interval),
+    NDCG@10 over test users."""
+    from recsys_lab.stats import bootstrap_ci
+
+    for _, r in rating_rows.values():
+        ci = bootstrap_ci(r.pop("squared_error"), seed=SEED)
+        r["rmse_ci"] = f"[{ci.low ** 0.5:.4f}, {ci.high ** 0.5:.4f}]"
+    for _, r in ranking_rows.values():
+        ci = bootstrap_ci(r["per_user_ndcg"], seed=SEED)
+        r["ndcg_ci"] = f"[{ci.low:.4f}, {ci.high:.4f}]"
+
+
+def _tuning_section(tuning: dict, seconds: float) -> Section:
+    spaces = "\n".join(f"- {label} ({rec['metric']}, {rec['fit_rows']:,} fit / {rec['validation_rows']:,} "
+                       f"validation rows): {rec['space']}; chosen {rec['chosen']}"
+                       for label, rec in tuning.items())
+    note = (f"Budget: {BUDGET} settings for every tuned model, kit and peer alike, on a validation split "
+            "carved from the training part (rating: `course_split(...).fit` / `.validation`; ranking: "
+            "each user's latest 20% of their training ratings). Torch models: early stopping (patience 3, "
+            "at most 30 epochs), the refit trains the best epoch's count. The test set is used once, by "
+            f"the tables above. Searches took {seconds:.0f} s.\n\n{spaces}")
+    return Section("Tuning: every trial on the validation split", trials_rows(tuning), note)
+
+
+def _rating_section(rows: dict, data_mb: float, used: dict) -> Section:
+    table = [{"model": name, "library": lib, "settings": settings_text(name, used.get(name)), "RMSE": r["rmse"],
+              "RMSE 95% CI": r["rmse_ci"], "MAE": r["mae"], "fit s": r["fit_s"], "predict s": r["predict_s"],
               "peak MB": r["peak_mb"]}
              for name, (lib, r) in sorted(rows.items(), key=lambda kv: kv[1][1]["rmse"])]
     note = ("ml-latest-small, one random 80/20 split of the ratings (seed 0), lower is better. "
@@ -101,9 +142,10 @@ def _rating_section(rows: dict, data_mb: float) -> Section:
     return Section("Leaderboard: rating prediction (RMSE, MAE)", table, note)
 
 
-def _ranking_section(rows: dict, data_mb: float) -> Section:
-    table = [{"model": name, "library": lib, "settings": settings_text(name),
+def _ranking_section(rows: dict, data_mb: float, used: dict) -> Section:
+    table = [{"model": name, "library": lib, "settings": settings_text(name, used.get(name)),
               "Precision@10": r["precision"], "Recall@10": r["recall"], "NDCG@10": r["ndcg"],
+              "NDCG@10 95% CI": r["ndcg_ci"],
               "HitRate@10": r["hit_rate"], "coverage": r["coverage"], "fit s": r["fit_s"],
               "predict s": r["predict_s"], "peak MB": r["peak_mb"]}
              for name, (lib, r) in sorted(rows.items(), key=lambda kv: -kv[1][1]["ndcg"])]

@@ -1,9 +1,10 @@
 """Matrix factorization and NeuMF (notebooks 09-10): accuracy against Surprise's SVD, and speed.
 
-- RMSE: the kit's :class:`~recsys_lab.models.mf.MatrixFactorization` with its defaults (chosen on
-  a validation split of the training part, never on the test part), trained with the course's
-  own Adam and with ``torch.optim.Adam``, next to Surprise's ``SVD`` with its defaults
-  (``n_factors=100, n_epochs=20, lr_all=0.005, reg_all=0.02``), on the same seeded random 80/20
+- RMSE: the kit's :class:`~recsys_lab.models.mf.MatrixFactorization` and Surprise's ``SVD``, each
+  at the setting the leaderboard's search chose (``leaderboard_tuning``: the same budget for both,
+  on ``course_split(...).validation``, recorded in docs/benchmarks/leaderboard_tuning.json), the
+  kit's trained with the course's own Adam and with ``torch.optim.Adam``, and Surprise's defaults
+  for reference, on the same seeded random 80/20
   splits of ml-latest-small (seeds 0, 1, 2; seed 0 is the split of ``bench_leaderboard``).
   Unknown users/items get each library's own fallback. Surprise is installed by ``make bench``
   only; the kit never imports it.
@@ -25,6 +26,7 @@ from recsys_lab.metrics import mae, rmse
 from recsys_lab.models import BiasBaseline, MatrixFactorization, NeuMF
 
 from .common import Section, machine_note, torch_threads
+from .leaderboard_tuning import chosen
 
 try:
     import surprise
@@ -32,7 +34,7 @@ except ImportError:  # `make bench` installs it
     surprise = None
 
 SEEDS = (0, 1, 2)
-SURPRISE_SVD = dict(n_factors=100, n_epochs=20, lr_all=0.005, reg_all=0.02)
+SURPRISE_DEFAULTS = dict(n_factors=100, n_epochs=20, lr_all=0.005, reg_all=0.02)
 
 
 class _EpochTimer:
@@ -47,11 +49,11 @@ class _EpochTimer:
         self._t = now
 
 
-def _surprise_svd(train, test, seed):
+def _surprise_svd(train, test, seed, params):
     reader = surprise.Reader(rating_scale=(0.5, 5.0))
     trainset = surprise.Dataset.load_from_df(train[["user", "item", "rating"]], reader).build_full_trainset()
     start = time.perf_counter()
-    algo = surprise.SVD(random_state=seed, **SURPRISE_SVD).fit(trainset)
+    algo = surprise.SVD(random_state=seed, **params).fit(trainset)
     seconds = time.perf_counter() - start
     pred = np.array([algo.predict(u, i).est for u, i in zip(test.user, test.item)])
     return {"rmse": rmse(test.rating, pred), "mae": mae(test.rating, pred)}, seconds
@@ -59,13 +61,16 @@ def _surprise_svd(train, test, seed):
 
 def _accuracy(ratings, seeds, quick) -> Section:
     rows, per_model = [], {}
+    mf_params = chosen("MatrixFactorization", quick)
+    svd_params = chosen("Surprise SVD", quick) if surprise is not None else {}
     for seed in seeds:
         train, test = random_split(ratings, 0.2, seed=seed)
         runs = {
             "BiasBaseline (context)": lambda: BiasBaseline().fit(train),
-            "kit MF, course Adam": lambda: MatrixFactorization(seed=seed).fit(train, progress=False),
-            "kit MF, torch.optim.Adam": lambda: MatrixFactorization(optimizer=torch.optim.Adam, seed=seed)
+            "kit MF (tuned), course Adam": lambda: MatrixFactorization(seed=seed, **mf_params)
             .fit(train, progress=False),
+            "kit MF (tuned), torch.optim.Adam": lambda: MatrixFactorization(optimizer=torch.optim.Adam, seed=seed,
+                                                                            **mf_params).fit(train, progress=False),
         }
         for name, fit in runs.items():
             with torch_threads(1):
@@ -77,22 +82,25 @@ def _accuracy(ratings, seeds, quick) -> Section:
                          "test MAE": scores["mae"], "fit s (1 thread)": seconds})
             per_model.setdefault(name, []).append(scores["rmse"])
         if surprise is not None:
-            scores, seconds = _surprise_svd(train, test, seed)
-            rows.append({"split seed": seed, "model": "Surprise SVD (defaults)", "test RMSE": scores["rmse"],
-                         "test MAE": scores["mae"], "fit s (1 thread)": seconds})
-            per_model.setdefault("Surprise SVD (defaults)", []).append(scores["rmse"])
+            for name, params in (("Surprise SVD (tuned)", svd_params), ("Surprise SVD (defaults)", SURPRISE_DEFAULTS)):
+                scores, seconds = _surprise_svd(train, test, seed, params)
+                rows.append({"split seed": seed, "model": name, "test RMSE": scores["rmse"],
+                             "test MAE": scores["mae"], "fit s (1 thread)": seconds})
+                per_model.setdefault(name, []).append(scores["rmse"])
     for name, values in per_model.items():
         rows.append({"split seed": "mean", "model": name, "test RMSE": float(np.mean(values))})
-    mf = MatrixFactorization()
-    settings = (f"kit MF: n_factors={mf.n_factors}, epochs={mf.epochs}, learning_rate={mf.learning_rate}, "
-                f"reg={mf.reg}, batch_size={mf.batch_size}, Adam. Surprise SVD: "
-                + ", ".join(f"{k}={v}" for k, v in SURPRISE_SVD.items()) + ".")
+    mf = MatrixFactorization(**mf_params)
+    settings = (f"kit MF (tuned, the leaderboard's search): n_factors={mf.n_factors}, epochs={mf.epochs}, "
+                f"learning_rate={mf.learning_rate}, reg={mf.reg}, batch_size={mf.batch_size}, Adam. Surprise SVD "
+                "(tuned, same budget): " + ", ".join(f"{k}={v}" for k, v in svd_params.items())
+                + "; defaults: " + ", ".join(f"{k}={v}" for k, v in SURPRISE_DEFAULTS.items()) + ".")
     if surprise is None:
         settings += " **scikit-surprise is not installed here, so its rows are missing** (`make bench` installs it)."
     verdict = ""
     if surprise is not None and not quick:
-        kit_mean, svd_mean = np.mean(per_model["kit MF, course Adam"]), np.mean(per_model["Surprise SVD (defaults)"])
-        verdict = (f" Mean test RMSE: kit MF {kit_mean:.4f}, Surprise SVD {svd_mean:.4f}: the kit's MF is "
+        kit_mean = np.mean(per_model["kit MF (tuned), course Adam"])
+        svd_mean = np.mean(per_model["Surprise SVD (tuned)"])
+        verdict = (f" Mean test RMSE: tuned kit MF {kit_mean:.4f}, tuned Surprise SVD {svd_mean:.4f}: the kit's MF is "
                    + ("no worse." if kit_mean <= svd_mean else "WORSE — retune it."))
     size = "a 20,000-rating sample of ml-latest-small (--quick)" if quick else "ml-latest-small"
     return Section("Matrix factorization vs Surprise SVD (test RMSE, random 80/20 splits)", rows,

@@ -91,22 +91,27 @@ def _fitted_kit_model(cls_path: str, params: dict, train) -> tuple:
     one_torch_thread()
     factory = load(cls_path)
     # the benchmark's own builders make feature-based models from the training split's tags
-    model = factory(train=train, **params) if cls_path.startswith("benchmarks.") else factory(**params)
+    builder = cls_path.startswith("benchmarks.") and not isinstance(factory, type)  # a function, not a class
+    model = factory(train=train, **params) if builder else factory(**params)
     start = time.perf_counter()
     fit_quietly(model, train)
     return model, time.perf_counter() - start
 
 
-def kit_rating(cls_path: str, params: dict, quick: bool) -> dict:
+def _rating_result(test, pred, fit_s: float, predict_s: float) -> dict:
     from recsys_lab.metrics import mae, rmse
 
+    return {"rmse": rmse(test.rating, pred), "mae": mae(test.rating, pred), "fit_s": fit_s,
+            "predict_s": predict_s, "squared_error": (test.rating.to_numpy() - pred) ** 2}
+
+
+def kit_rating(cls_path: str, params: dict, quick: bool) -> dict:
     train, test = rating_split(quick)
     model, fit_s = _fitted_kit_model(cls_path, params, train)
     start = time.perf_counter()
     pred = model.predict(test.user.to_numpy(), test.item.to_numpy())
     predict_s = time.perf_counter() - start
-    return {"rmse": rmse(test.rating, pred), "mae": mae(test.rating, pred), "fit_s": fit_s,
-            "predict_s": predict_s}
+    return _rating_result(test, np.asarray(pred, dtype=float), fit_s, predict_s)
 
 
 def kit_ranking(cls_path: str, params: dict, quick: bool) -> dict:
@@ -118,10 +123,9 @@ def kit_ranking(cls_path: str, params: dict, quick: bool) -> dict:
     return _ranking_result(lists, train, test, fit_s, predict_s)
 
 
-def surprise_rating(label: str, quick: bool) -> dict:
-    from recsys_lab.metrics import mae, rmse
-
-    algo_name, params = SURPRISE[label]
+def surprise_rating(label: str, quick: bool, params: dict | None = None) -> dict:
+    algo_name, default = SURPRISE[label]
+    params = default if params is None else {**params, "random_state": SEED}
     train, test = rating_split(quick)
     reader = surprise.Reader(rating_scale=(0.5, 5.0))
     start = time.perf_counter()
@@ -132,16 +136,16 @@ def surprise_rating(label: str, quick: bool) -> dict:
     start = time.perf_counter()
     pred = np.array([algo.predict(u, i).est for u, i in zip(test.user.to_numpy(), test.item.to_numpy())])
     predict_s = time.perf_counter() - start
-    return {"rmse": rmse(test.rating, pred), "mae": mae(test.rating, pred), "fit_s": fit_s,
-            "predict_s": predict_s}
+    return _rating_result(test, pred, fit_s, predict_s)
 
 
-def implicit_ranking(label: str, quick: bool) -> dict:
+def implicit_ranking(label: str, quick: bool, params: dict | None = None) -> dict:
     from threadpoolctl import threadpool_limits
 
     from recsys_lab.data import RatingData
 
-    path, params = IMPLICIT[label]
+    path, default = IMPLICIT[label]
+    params = default if params is None else {**params, "random_state": SEED}
     module, name = path.split(".")
     train, test = ranking_split(quick)
     start = time.perf_counter()
