@@ -58,7 +58,7 @@ from ..network import one_thread
 from ..topk import order as ranked, top_k
 from .base import Explanation, Recommender
 from .baselines import BiasFallback
-from .mf import factor_explanation, ridge_user
+from .mf import FactorFoldIn, factor_explanation
 
 
 # --------------------------------------------------------------------------------------
@@ -331,8 +331,10 @@ class ContentNet(nn.Module):
 DEEP_ITEM_PHRASE = "from its features, the item tower rates this movie"
 
 
-class DeepContent(BiasFallback, _FeatureCatalogue):
+class DeepContent(FactorFoldIn, BiasFallback, _FeatureCatalogue):
     """Neural content model: an item tower over features, trained on ratings (see module docstring)."""
+
+    _explain_options = {"interaction": "dot", "item_phrase": DEEP_ITEM_PHRASE}   # the new user's reasons
 
     def __init__(self, item_features: ItemFeatures, n_factors: int = 16, hidden: int = 32,
                  epochs: int = 5, learning_rate: float = 0.01, reg: float = 0.01,
@@ -438,21 +440,3 @@ class DeepContent(BiasFallback, _FeatureCatalogue):
                                   max(i, 0), rated, values, self.rating_range_, self.data_.items.ids,
                                   titles, interaction="dot", item_phrase=DEEP_ITEM_PHRASE)
 
-    # ----- a new user without refitting ---------------------------------------------------
-    def _fold_in(self, items, values):
-        """``(p_u, b_u)`` by :func:`recsys_lab.models.mf.ridge_user` over the tower's item outputs:
-        the penalty ``n_u * reg * (||p_u||^2 + b_u^2)`` is the training loss's, paid once per rating."""
-        return ridge_user(self.item_factors_, self.item_bias_, self.global_mean_, items, values, float(self.reg))
-
-    def _folded_scores(self, state):
-        p, b = state
-        return self.global_mean_ + b + self.item_bias_ + self.item_factors_ @ p
-
-    def _folded_predict(self, state, i):
-        return np.clip(self._folded_scores(state)[i], *self.rating_range_)
-
-    def _folded_explain(self, folded, i, titles=None):
-        p, b = folded.state
-        return factor_explanation(self.global_mean_, b, self.item_bias_[i], p, self.item_factors_, i,
-                                  folded.items, folded.ratings, self.rating_range_, self.data_.items.ids,
-                                  titles, interaction="dot", item_phrase=DEEP_ITEM_PHRASE)

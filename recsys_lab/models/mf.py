@@ -134,6 +134,33 @@ def factor_explanation(mu: float, b_u: float | None, b_i: float | None, p_u, ite
     return Explanation(terms, text[0].upper() + text[1:], reasons, near)
 
 
+class FactorFoldIn:
+    """Folding a new user into a model that scores ``mu + b_u + b_i + p_u . q_i`` with fitted item
+    parameters ``item_factors_`` ``(n_items, k)``, ``item_bias_`` ``(n_items,)``, ``global_mean_``
+    and penalty ``reg`` (MatrixFactorization; DeepContent, whose item tower gives the ``q_i``):
+    ``(p_u, b_u)`` by :func:`ridge_user`, no refit. ``_explain_options`` tunes the wording."""
+
+    _explain_options: dict = {}
+
+    def _fold_in(self, items, values):
+        """``(p_u, b_u)`` by :func:`ridge_user` with the fitted item parameters and ``reg``: the
+        penalty ``n_u * reg * (||p_u||^2 + b_u^2)`` is the training loss's, paid once per rating."""
+        return ridge_user(self.item_factors_, self.item_bias_, self.global_mean_, items, values, float(self.reg))
+
+    def _folded_scores(self, state):
+        p, b = state
+        return self.global_mean_ + b + self.item_bias_ + self.item_factors_ @ p
+
+    def _folded_predict(self, state, i):
+        return np.clip(self._folded_scores(state)[i], *self.rating_range_)
+
+    def _folded_explain(self, folded, i, titles=None):
+        p, b = folded.state
+        return factor_explanation(self.global_mean_, b, self.item_bias_[i], p, self.item_factors_, i,
+                                  folded.items, folded.ratings, self.rating_range_, self.data_.items.ids,
+                                  titles, **self._explain_options)
+
+
 class BiasedMF(nn.Module):
     """``forward(users, items) = μ + b_u + b_i + p_u · q_i`` for position tensors of shape ``(B,)``.
 
@@ -167,7 +194,7 @@ class BiasedMF(nn.Module):
         return (p * p).sum(-1) + (q * q).sum(-1) + self.user_bias[users] ** 2 + self.item_bias[items] ** 2
 
 
-class MatrixFactorization(BiasFallback, TorchRecommender):
+class MatrixFactorization(FactorFoldIn, BiasFallback, TorchRecommender):
     """Biased matrix factorization for explicit ratings, trained with the kit's loop.
 
     Hyper-parameters: ``n_factors`` (embedding size), ``epochs``, ``learning_rate``, ``reg``
@@ -270,23 +297,6 @@ class MatrixFactorization(BiasFallback, TorchRecommender):
                                   self.user_factors_[u] if u >= 0 else None, self.item_factors_,
                                   max(i, 0), rated, values, self.rating_range_, self.data_.items.ids, titles,
                                   prediction=prediction)
-
-    # ----- a new user without refitting ---------------------------------------------------
-    def _fold_in(self, items, values):
-        """``(p_u, b_u)`` by :func:`ridge_user` with the fitted item parameters and ``reg``."""
-        return ridge_user(self.item_factors_, self.item_bias_, self.global_mean_, items, values, float(self.reg))
-
-    def _folded_scores(self, state):
-        p, b = state
-        return self.global_mean_ + b + self.item_bias_ + self.item_factors_ @ p
-
-    def _folded_predict(self, state, i):
-        return np.clip(self._folded_scores(state)[i], *self.rating_range_)
-
-    def _folded_explain(self, folded, i, titles=None):
-        p, b = folded.state
-        return factor_explanation(self.global_mean_, b, self.item_bias_[i], p, self.item_factors_, i,
-                                  folded.items, folded.ratings, self.rating_range_, self.data_.items.ids, titles)
 
     def similar_items(self, item, k: int = 10, candidates=None) -> pd.DataFrame:
         """The ``k`` items whose factor vectors have the highest cosine similarity with ``item``'s.
