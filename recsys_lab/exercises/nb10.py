@@ -11,7 +11,7 @@ from ..models.ncf import expected_sampled_metrics, hit_rate_ndcg
 from . import register
 
 # 10.1 · understanding: the exact law by simulation ------------------------------------------
-LAW = dict(rank=500, n_candidates=9000, n_negatives=100, k=10)
+LAW = dict(rank=700, n_candidates=9000, n_negatives=100, k=10)
 
 
 def _law():
@@ -31,19 +31,19 @@ def _law_wrong():
 
 @register("10.1", solution=_simulated, wrong=_law_wrong)
 def check_sampled_hit_probability(answer):
-    """Share of 2 000 simulated draws in which an item at full rank 500 of 9 000 is a sampled hit@10."""
+    """Share of 2 000 simulated draws in which an item at full rank 700 of 9 000 is a sampled hit@10."""
     if isinstance(answer, (bool, np.bool_)):
-        print("❌ P(sampled hit) at rank 500: a share of repetitions is a number between 0 and 1, not a bool.")
+        print("❌ P(sampled hit) at rank 700: a share of repetitions is a number between 0 and 1, not a bool.")
         return Verdict(False)
-    return check_answer(answer, _law(), "P(sampled hit) at rank 500", atol=0.03, mistakes=[
-        (0.0, "that is the *full-catalogue* answer (rank 500 is not in the top 10); the question is about "
+    return check_answer(answer, _law(), "P(sampled hit) at rank 700", atol=0.03, mistakes=[
+        (0.0, "that is the *full-catalogue* answer (rank 700 is not in the top 10); the question is about "
               "the sampled protocol: rank it against 100 drawn candidates only."),
         (1 - _law(), "that is the share of repetitions where it is *not* a hit: count those with fewer than 10 "
                      "drawn candidates above it."),
         (LAW["rank"] / LAW["n_candidates"], "that is the share of candidates above the item, not the chance "
                                              "of a sampled hit."),
     ], hint="a draw is `rng.choice(8999, 100, replace=False)`; the ones ranked above the item have an index "
-            "below 500; it is a hit when fewer than 10 are above; average over the repetitions.")
+            "below 700; it is a hit when fewer than 10 are above; average over the repetitions.")
 
 
 # 10.2 · change the code: I-AutoRec's masked loss ------------------------------------------------
