@@ -144,3 +144,58 @@ def test_course_split_ignores_the_order_of_the_input_rows(movielens):
     a, b = course_split(r), course_split(shuffled)
     for name in ("train", "test", "fit", "validation"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+# --- cold_start_split (notebook 12) -----------------------------------------------------------
+def _cold_log(n_users=60, n_items=40, seed=3):
+    rng = np.random.default_rng(seed)
+    rows = [(u, i, float(rng.integers(1, 6)), int(rng.integers(0, 10_000)))
+            for u in range(n_users) for i in range(n_items) if rng.random() < 0.6]
+    return pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
+
+
+def test_cold_start_split_keeps_each_newcomers_own_future_out():
+    from recsys_lab.data import cold_start_split
+    log = _cold_log()
+    s = cold_start_split(log, n_new_items=5, min_item_ratings=10, n_new_users=6, n_given=3, seed=1)
+    assert not s.train.item.isin(s.new_items).any()
+    assert s.test_new_items.item.isin(s.new_items).all() and s.test_new_items.user.isin(s.train.user).all()
+    given = s.train[s.train.user.isin(s.new_users)]
+    assert (given.groupby("user").size() == 3).all() and given.user.nunique() == 6
+    later = s.test_new_users.groupby("user").timestamp.min()
+    assert (given.groupby("user").timestamp.max() <= later.reindex(given.user.unique())).all()  # first ratings kept
+    assert not s.test_warm.user.isin(s.new_users).any() and not s.test_warm.item.isin(s.new_items).any()
+    # a partition of the log, except the new movies' ratings by users train never saw
+    parts = pd.concat([s.train, s.test_warm, s.test_new_users, s.test_new_items])
+    assert not parts.duplicated(["user", "item"]).any()
+    dropped = log[log.item.isin(s.new_items) & ~log.user.isin(s.train.user)]
+    assert len(parts) + len(dropped) == len(log)
+
+
+def test_cold_start_split_depends_on_the_seed_only():
+    from recsys_lab.data import cold_start_split
+    log = _cold_log()
+    a = cold_start_split(log, 5, 10, 6, 3, seed=1)
+    b = cold_start_split(log.sample(frac=1, random_state=7), 5, 10, 6, 3, seed=1)   # rows shuffled
+    for x, y in zip(a, b):
+        if isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x.reset_index(drop=True), y.reset_index(drop=True))
+        else:
+            np.testing.assert_array_equal(x, y)
+    c = cold_start_split(log, 5, 10, 6, 3, seed=2)
+    assert not np.array_equal(a.new_items, c.new_items) or not np.array_equal(a.new_users, c.new_users)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_new_items": 500}, "too many"), ({"n_new_users": 500}, "too many"), ({"n_given": 0}, "n_given"),
+    ({"warm_test_fraction": 1.0}, "warm_test_fraction")])
+def test_cold_start_split_refuses_impossible_settings(kwargs, message):
+    from recsys_lab.data import cold_start_split
+    with pytest.raises(ValueError, match=message):
+        cold_start_split(_cold_log(), **{"n_new_items": 5, "min_item_ratings": 10, "n_new_users": 6, "n_given": 3, **kwargs})
+
+
+def test_cold_start_split_needs_timestamps():
+    from recsys_lab.data import cold_start_split
+    with pytest.raises(ValueError, match="timestamp"):
+        cold_start_split(_cold_log().drop(columns="timestamp"), 5, 10, 6, 3)

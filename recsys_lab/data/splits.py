@@ -19,7 +19,7 @@ returns both parts in that order. Which split answers which question:
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -206,3 +206,63 @@ def keep_frequent_items(train: pd.DataFrame, test: pd.DataFrame, min_ratings: in
     train_kept = train[train[ITEM].isin(keep)]
     test_kept = test[test[ITEM].isin(keep)]
     return _canonical(train_kept), _canonical(test_kept)
+
+
+class ColdStartSplit(NamedTuple):
+    """Notebook 12's simulated cold start: ``train`` and three test sets, plus who is new.
+
+    ``new_items`` / ``new_users``: sorted raw ids; every rating of a new item is in
+    ``test_new_items`` (restricted to users known in train), a new user keeps only their first
+    ``n_given`` ratings (by time, then item id) in train and the rest is ``test_new_users``; the other
+    users' ratings are split at random into train and ``test_warm``."""
+    train: pd.DataFrame
+    test_warm: pd.DataFrame
+    test_new_users: pd.DataFrame
+    test_new_items: pd.DataFrame
+    new_users: np.ndarray
+    new_items: np.ndarray
+
+
+def cold_start_split(ratings: pd.DataFrame, n_new_items: int = 150, min_item_ratings: int = 10,
+                     n_new_users: int = 100, n_given: int = 5, warm_test_fraction: float = 0.2,
+                     seed: int = 0) -> ColdStartSplit:
+    """Simulate both cold starts (notebook 12, section 2; the benchmark that tunes its models).
+
+    1. ``n_new_items`` movies drawn among those with at least ``min_item_ratings`` ratings lose all
+       their ratings to ``test_new_items``;
+    2. ``n_new_users`` users drawn among those with at least ``4 * n_given`` remaining ratings keep
+       only their first ``n_given`` (by timestamp, ties by item id) in train; the rest is ``test_new_users``;
+    3. everybody else's ratings are split by ``random_split(.., warm_test_fraction, seed)``.
+
+    One ``numpy.random.default_rng(seed)`` draws the movies, then the users. Each new user's and
+    movie's *own* future is kept out of train; other users' future is not (``future_leakage``)."""
+    _check_fraction("warm_test_fraction", warm_test_fraction)
+    for name, value in (("n_new_items", n_new_items), ("n_new_users", n_new_users), ("n_given", n_given),
+                        ("min_item_ratings", min_item_ratings)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    if TIMESTAMP not in ratings:
+        raise ValueError(f"cold_start_split needs a {TIMESTAMP!r} column (a new user keeps their *first* ratings)")
+    ratings = _canonical(ratings)
+    rng = np.random.default_rng(seed)
+    counts = ratings[ITEM].value_counts()
+    eligible_items = np.sort(counts.index[counts >= min_item_ratings])
+    if len(eligible_items) < n_new_items:
+        raise ValueError(f"only {len(eligible_items)} movies have >= {min_item_ratings} ratings; "
+                         f"n_new_items={n_new_items} is too many")
+    new_items = np.sort(rng.choice(eligible_items, n_new_items, replace=False))
+    test_new_items = ratings[ratings[ITEM].isin(new_items)]
+    rest = ratings[~ratings[ITEM].isin(new_items)]
+    per_user = rest[USER].value_counts()
+    eligible_users = np.sort(per_user.index[per_user >= 4 * n_given])
+    if len(eligible_users) < n_new_users:
+        raise ValueError(f"only {len(eligible_users)} users keep >= {4 * n_given} ratings; "
+                         f"n_new_users={n_new_users} is too many")
+    new_users = np.sort(rng.choice(eligible_users, n_new_users, replace=False))
+    theirs = rest[rest[USER].isin(new_users)].sort_values([USER, TIMESTAMP, ITEM], kind="stable")
+    given = theirs.groupby(USER).cumcount() < n_given
+    train_warm, test_warm = random_split(rest[~rest[USER].isin(new_users)], warm_test_fraction, seed=seed)
+    train = _canonical(pd.concat([train_warm, theirs[given]], ignore_index=True))
+    test_new_items = test_new_items[test_new_items[USER].isin(train[USER])]
+    return ColdStartSplit(train, test_warm, _canonical(theirs[~given]), _canonical(test_new_items),
+                          new_users, new_items)
