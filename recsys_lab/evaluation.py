@@ -110,6 +110,36 @@ class RankingReport:
                 f"skipped={self.n_users_skipped}, unknown={self.n_users_unknown}; {means})")
 
 
+def _batched_lists(model, users, k, exclude_seen):
+    """Every user's top-``k`` frame from one ``recommend_many`` call (batch scoring), or ``None``
+    when the model is not a kit :class:`~recsys_lab.models.base.Recommender` whose ``recommend`` is
+    the base one (a model with its own ``recommend`` is asked user by user). Users a model with
+    ``unknown="error"`` does not know are left out, so that ``recommend`` raises for them."""
+    from .models.base import Recommender
+    if not isinstance(model, Recommender) or type(model).recommend is not Recommender.recommend \
+            or type(model)._candidate_scores is not Recommender._candidate_scores or not hasattr(model, "data_"):
+        return None
+    if model.unknown == "error":
+        users = np.asarray([u for u in users if u in model.data_.users])
+    many = model.recommend_many(users, k=k, exclude_seen=exclude_seen)
+    lists = {user: frame.drop(columns=USER).reset_index(drop=True) for user, frame in many.groupby(USER, sort=False)}
+    empty = pd.DataFrame({ITEM: pd.Series([], dtype=many[ITEM].dtype), "score": pd.Series([], dtype=float)})
+    return _Lists(lists, empty, set(users.tolist()))
+
+
+class _Lists(dict):
+    """user -> frame; a known user with no candidate gets an empty frame; an unlisted one a KeyError."""
+
+    def __init__(self, lists, empty, known):
+        super().__init__(lists)
+        self.empty, self.known = empty, known
+
+    def __missing__(self, user):
+        if user in self.known:
+            return self.empty
+        raise KeyError(user)
+
+
 def evaluate_ranking(model, test_df: pd.DataFrame, k: int = 10, relevance_threshold=None,
                      metrics=tuple(RANKING_METRICS), item_popularity=None, n_items=None,
                      exclude_seen: bool = True) -> RankingReport:
@@ -150,9 +180,10 @@ def evaluate_ranking(model, test_df: pd.DataFrame, k: int = 10, relevance_thresh
     relevant = relevant_rows.groupby(USER)[ITEM].agg(set).to_dict()
 
     rows, recommendations, unknown_users, n_skipped = {}, {}, [], 0
+    batched = _batched_lists(model, np.sort(test_df[USER].unique()), k, exclude_seen)
     for user in np.sort(test_df[USER].unique()):
         try:
-            recs = model.recommend(user, k=k, exclude_seen=exclude_seen)
+            recs = batched[user] if batched is not None else model.recommend(user, k=k, exclude_seen=exclude_seen)
         except KeyError:
             known = getattr(getattr(model, "data_", None), "users", None)
             if known is not None and user in known:

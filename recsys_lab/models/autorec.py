@@ -132,6 +132,9 @@ class ImplicitAutoRec(TorchRecommender):
     def _score_user(self, u):
         return self.scores_[:, u]
 
+    def _score_users(self, us):
+        return np.asarray(self.scores_[:, us].T, dtype=np.float64)
+
     def _score_unknown_user(self):
         return self.scores_.mean(axis=1)
 
@@ -253,3 +256,6 @@ class IAutoRec(BiasFallback, TorchRecommender):
 
     def _score_user(self, u):
         return self.scores_[:, u]
+
+    def _score_users(self, us):
+        return np.asarray(self.scores_[:, us].T, dtype=np.float64)

@@ -4,6 +4,7 @@
     model.fit(ratings)                # tidy frame (user, item, rating) or RatingData; returns model
     model.predict(users, items)       # arrays of raw ids, equal length -> np.ndarray of scores
     model.recommend(user, k=10)       # DataFrame (item, score), best first, seen items excluded
+    model.recommend_many(users, k=10) # the same lists for many users at once (batch scoring)
     model.explain(user, item)         # where the model allows it: why this score
 
 Unknown users and items (cold start) are handled on purpose, by the ``unknown``
@@ -40,7 +41,7 @@ import pandas as pd
 
 from ..data.dataset import RatingData, query_id, query_ids
 from ..data.schema import ITEM, RATING, USER
-from ..topk import top_k_candidates
+from ..topk import top_k_candidates, top_k_rows
 
 
 class Recommender:
@@ -169,6 +170,73 @@ class Recommender:
         scores, candidates = self._candidate_scores(u, exclude_seen)
         order = top_k_candidates(scores, candidates, k)  # the kit's one tie rule (recsys_lab.topk)
         return pd.DataFrame({ITEM: self.data_.items.to_raw(order), "score": scores[order]})
+
+    # ----- batch scoring -------------------------------------------------------------
+    def _score_users(self, us: np.ndarray) -> np.ndarray:
+        """Scores of every item for known user positions ``us``, shape ``(len(us), n_items)``.
+
+        Default: one :meth:`_score_user` row per user. Models whose scores are a matrix product
+        (MF, EASE, the baselines, ...) override it with one vectorized product."""
+        return np.vstack([np.asarray(self._score_user(int(u)), dtype=np.float64) for u in us]) \
+            if len(us) else np.zeros((0, self.data_.n_items))
+
+    def _batch_scorer(self):
+        """``_score_users`` when it is defined with (or below) the class that defines ``_score_user``;
+        otherwise the row-by-row default, so a subclass that changes ``_score_user`` only is never
+        scored by its parent's matrix product."""
+        def owner(name):
+            return next(c for c in type(self).__mro__ if name in c.__dict__)
+        batch, single = owner("_score_users"), owner("_score_user")
+        if batch is not Recommender and issubclass(batch, single):
+            return self._score_users
+        return lambda us: Recommender._score_users(self, us)
+
+    def recommend_many(self, users, k: int = 10, exclude_seen: bool = True,
+                       batch_size: int = 1024) -> pd.DataFrame:
+        """Top-``k`` lists for many raw user ids at once: a frame (``user``, ``item``, ``score``),
+        each user's rows best first, users in the order given.
+
+        The same lists as ``recommend(user, k, exclude_seen)`` for each user (same candidates,
+        same tie rule, :func:`recsys_lab.topk.top_k_rows`), scored ``batch_size`` users at a time
+        by one matrix product where the model has one. Users the model does not know get the
+        fallback list, or a ``KeyError`` naming them when ``unknown="error"``."""
+        self._check_fitted()
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(k) or int(k) != k or k < 1:
+            raise ValueError(f"k must be a positive whole number, got {k!r}")
+        if not isinstance(exclude_seen, (bool, np.bool_)):
+            raise ValueError(f"exclude_seen must be True or False, got {exclude_seen!r}")
+        if int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+        users = query_ids(users, "users")
+        positions = np.asarray(self.data_.users.to_index(users, missing="minus1"), dtype=np.int64)
+        if (positions < 0).any() and self.unknown == "error":
+            raise KeyError(f"{type(self).__name__} was not fitted on user(s) {list(users[positions < 0][:5])}; "
+                           f"use unknown='fallback' for a non-personalised list")
+        score_users = self._batch_scorer()
+        frames = []
+        for start in range(0, len(users), int(batch_size)):
+            us = positions[start:start + int(batch_size)]
+            known = us >= 0
+            scores = np.empty((len(us), self.data_.n_items))
+            if known.any():
+                scores[known] = score_users(us[known])
+            if not known.all():
+                scores[~known] = self._user_scores(-1)
+            key = np.where(np.isfinite(scores), scores, -np.inf)     # a non-finite score is no candidate
+            exclude = None
+            if exclude_seen and known.any():
+                exclude = np.zeros(scores.shape, dtype=bool)
+                seen = self.seen_[us[known]].tocoo()
+                exclude[np.flatnonzero(known)[seen.row], seen.col] = True
+            top = top_k_rows(key, int(k), exclude)
+            rows, ranks = np.nonzero(top >= 0)
+            cols = top[rows, ranks]
+            frames.append(pd.DataFrame({USER: np.asarray(users[start:start + int(batch_size)])[rows],
+                                        ITEM: self.data_.items.to_raw(cols), "score": scores[rows, cols]}))
+        if not frames:
+            return pd.DataFrame({USER: [], ITEM: [], "score": []})
+        return pd.concat(frames, ignore_index=True)
 
     def explain(self, user, item):
         """Why the model scores ``item`` for ``user``; not every model can say."""

@@ -103,6 +103,9 @@ class BiasBaseline(BiasFallback, Recommender):
         # Unclipped, so items above the top of the scale still rank by their bias.
         return self.global_mean_ + self.user_bias_[u] + self.item_bias_
 
+    def _score_users(self, us):
+        return (self.global_mean_ + self.user_bias_[us])[:, None] + self.item_bias_[None, :]
+
     def explain(self, user, item) -> dict:
         """The three terms of the prediction (0 for an unknown user or item)."""
         return self._bias_terms(user, item)
@@ -126,6 +129,9 @@ class MostPopular(Recommender):
 
     def _score_user(self, u):
         return self.counts_
+
+    def _score_users(self, us):
+        return np.tile(np.asarray(self.counts_, dtype=np.float64), (len(us), 1))
 
     def _score_unknown_user(self):
         return self.counts_

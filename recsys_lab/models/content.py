@@ -417,6 +417,10 @@ class DeepContent(FactorFoldIn, BiasFallback, _FeatureCatalogue):
     def _score_user(self, u):
         return self.global_mean_ + self.user_bias_[u] + self.item_bias_ + self.item_factors_ @ self.user_factors_[u]
 
+    def _score_users(self, us):
+        return ((self.global_mean_ + self.user_bias_[us])[:, None] + self.item_bias_[None, :]
+                + self.user_factors_[us] @ self.item_factors_.T)
+
     def explain(self, user, item, titles=None) -> Explanation:
         """Why ``user`` gets this prediction for ``item``, as reasons a learner reads.
 

@@ -101,6 +101,10 @@ class EASE(Recommender):
     def _score_user(self, u):
         return self.weights_[self._seen_items(u)].sum(axis=0)
 
+    def _score_users(self, us):
+        """Rows ``us`` of X B: each user's seen items' weight rows, summed (one sparse product)."""
+        return np.asarray(self.seen_[us] @ self.weights_, dtype=np.float64)
+
     def explain(self, user, item) -> pd.DataFrame:
         """The user's rated items with their weight towards ``item`` (``B_ij``), largest effect first.
 

@@ -265,6 +265,11 @@ class MatrixFactorization(FactorFoldIn, BiasFallback, TorchRecommender):
         # Unclipped, so several items above the top of the scale still rank among themselves.
         return self.global_mean_ + self.user_bias_[u] + self.item_bias_ + self.item_factors_ @ self.user_factors_[u]
 
+    def _score_users(self, us):
+        """``_score_user`` for many users: one (n_users, k) x (k, n_items) product."""
+        return ((self.global_mean_ + self.user_bias_[us])[:, None] + self.item_bias_[None, :]
+                + self.user_factors_[us] @ self.item_factors_.T)
+
     # ----- what the model learned -----------------------------------------------------
     def _network_ready(self) -> None:
         """Keep numpy copies of the weights for fast scoring and for the learner to inspect."""
