@@ -21,7 +21,7 @@ import torch
 
 from recsys_lab.data import load_movielens
 from recsys_lab.features import movie_features
-from recsys_lab.models import (EASE, IAutoRec, ImplicitAutoRec, BiasBaseline, ContentBased, DeepContent, DotProduct, ItemKNN,
+from recsys_lab.models import (EASE, IALS, IAutoRec, ImplicitAutoRec, BiasBaseline, ContentBased, DeepContent, DotProduct, ItemKNN,
                                MatrixFactorization, NeuMF, UserKNN)
 
 N_USERS = 200        # the ratings of the first 200 users (by id) ...
@@ -46,6 +46,7 @@ def models(features):
         "ItemKNN_sum": (ItemKNN(ranking="sum"), {}),
         "ItemKNN_keep50": (ItemKNN(keep=50), {}),
         "EASE": (EASE(reg=250.0), {}),
+        "IALS": (IALS(n_factors=32, iterations=3, seed=3), {}),
         "BiasBaseline": (BiasBaseline(), {}),
         # default widths: with (batch, n_factors) tensors of more than torch's grain size (32 768
         # elements), a reduction is split over 2 threads, as in the notebooks

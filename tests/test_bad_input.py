@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from recsys_lab.data import RatingData, RatingScale
 from recsys_lab.features import ItemFeatures
-from recsys_lab.models import (EASE, GMF, IAutoRec, ImplicitAutoRec, BiasBaseline, ContentBased, GlobalMean, ItemKNN,
+from recsys_lab.models import (EASE, GMF, IALS, IAutoRec, ImplicitAutoRec, BiasBaseline, ContentBased, GlobalMean, ItemKNN,
                                MatrixFactorization, MostPopular, UserKNN, WeightedHybrid)
 from recsys_lab.models.hybrid import fit_quietly
 
@@ -63,6 +63,7 @@ MODELS = {
     "MatrixFactorization": lambda: MatrixFactorization(**TORCH_SMALL),
     "ItemKNN": lambda: ItemKNN(k=2, min_overlap=1),
     "EASE (implicit)": lambda: EASE(reg=10.0),
+    "IALS (implicit)": lambda: IALS(n_factors=2, iterations=1),
     "GMF (implicit)": lambda: GMF(**TORCH_SMALL),
 }
 
@@ -117,6 +118,7 @@ EVERY_MODEL = {
     "UserKNN": lambda: UserKNN(k=2, min_overlap=1),
     "ItemKNN": lambda: ItemKNN(k=2, min_overlap=1),
     "EASE": lambda: EASE(reg=10.0),
+    "IALS": lambda: IALS(n_factors=2, iterations=1),
     "MatrixFactorization": lambda: MatrixFactorization(**TORCH_SMALL),
     "GMF": lambda: GMF(**TORCH_SMALL),
     "ImplicitAutoRec": lambda: ImplicitAutoRec(n_factors=4, epochs=2, batch_size=8, device="cpu"),

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from recsys_lab.features import movie_features
-from recsys_lab.models import (EASE, BiasBaseline, ContentBased, DeepContent, DotProduct, IAutoRec, ImplicitAutoRec,
+from recsys_lab.models import (EASE, IALS, BiasBaseline, ContentBased, DeepContent, DotProduct, IAutoRec, ImplicitAutoRec,
                                ItemKNN, MatrixFactorization, MostPopular, WeightedHybrid)
 
 
@@ -29,6 +29,7 @@ def _models(small):
         "DotProduct": DotProduct(n_factors=8, epochs=1, seed=0),
         "ImplicitAutoRec": ImplicitAutoRec(n_factors=8, epochs=1, seed=0),
         "IAutoRec": IAutoRec(n_factors=8, epochs=1, seed=0),
+        "IALS": IALS(n_factors=8, iterations=2, seed=0),
         "Weighted": WeightedHybrid({"MostPopular": MostPopular(), "ContentBased": ContentBased(features)}, [0.5, 0.5]),
     }
 
@@ -41,7 +42,7 @@ def _fit(model, ratings):
 
 
 @pytest.mark.parametrize("name", ["MostPopular", "BiasBaseline", "MF", "EASE", "ItemKNN sum", "ContentBased",
-                                  "DeepContent", "DotProduct", "ImplicitAutoRec", "IAutoRec", "Weighted"])
+                                  "DeepContent", "DotProduct", "ImplicitAutoRec", "IAutoRec", "IALS", "Weighted"])
 @pytest.mark.parametrize("exclude_seen", [True, False])
 def test_recommend_many_equals_recommend_user_by_user(small, name, exclude_seen):
     ratings, _ = small

@@ -1,13 +1,14 @@
 """Recommenders with one shared interface (see :mod:`recsys_lab.models.base`).
 
 One file per family: ``baselines`` (00, 13) · ``knn`` (07-08) · ``mf`` (09) · ``ncf``,
-``autorec`` (10) · ``content`` (11) · ``hybrid`` (12) · ``ease`` (13).
+``autorec`` (10) · ``content`` (11) · ``hybrid`` (12) · ``ease`` (13) · ``ials`` (10, the benchmark).
 """
 from .autorec import AutoRec, IAutoRec, ImplicitAutoRec
 from .base import Recommender
 from .baselines import BiasBaseline, GlobalMean, MostPopular
 from .content import ContentBased, DeepContent
 from .ease import EASE
+from .ials import IALS
 from .hybrid import FeatureAugmentedHybrid, SwitchingHybrid, WeightedHybrid
 from .knn import ItemKNN, UserKNN
 from .mf import MatrixFactorization
@@ -22,5 +23,5 @@ __all__ = [
     "DotProduct", "GMF", "NCFMLP", "NeuMF", "AutoRec", "ImplicitAutoRec", "IAutoRec",
     "ContentBased", "DeepContent",
     "WeightedHybrid", "SwitchingHybrid", "FeatureAugmentedHybrid",
-    "EASE",
+    "EASE", "IALS",
 ]
