@@ -46,6 +46,10 @@ SEARCHES = {
     "EASE": ("ranking", None, {"reg": [250.0, 50.0, 100.0, 500.0, 1000.0, 2000.0]}),
     "implicit ALS": ("ranking", {"factors": 64, "regularization": 0.1, "alpha": 1.0},
                      {"factors": [32, 64, 128], "regularization": (0.01, 10.0, "log"), "alpha": (0.5, 40.0, "log")}),
+    # The kit's iALS (benchmarks/bench_ials.py), the same budget and space sizes as implicit's ALS. Its
+    # confidence is 1 + alpha (implicit's is alpha), so alpha 0 is implicit's alpha 1; 15 iterations as implicit.
+    "kit iALS": ("ranking", {"n_factors": 64, "reg": 0.1, "alpha": 0.0},
+                 {"n_factors": [32, 64, 128], "reg": (0.01, 10.0, "log"), "alpha": (0.5, 40.0, "log")}),
 }
 
 
@@ -142,7 +146,7 @@ def _torch_fit(model, train, validation):
 
 
 def _build(label: str):
-    from recsys_lab.models import EASE, IAutoRec, MatrixFactorization
+    from recsys_lab.models import EASE, IALS, IAutoRec, MatrixFactorization
 
     builds = {
         "MatrixFactorization": (lambda p: MatrixFactorization(epochs=MAX_EPOCHS, seed=SEED, **p), _torch_fit),
@@ -150,6 +154,7 @@ def _build(label: str):
         "Surprise SVD": (lambda p: SurpriseSVD(**p), None),
         "EASE": (lambda p: EASE(**p), None),
         "implicit ALS": (lambda p: ImplicitLists("als.AlternatingLeastSquares", **p), None),
+        "kit iALS": (lambda p: IALS(iterations=15, seed=SEED, **p), None),
     }
     return builds[label]
 

@@ -68,7 +68,7 @@ def _frame(X):
 
 
 def test_fit_never_increases_the_objective_and_scores_are_dot_products():
-    model = IALS(n_factors=3, iterations=6, alpha=5.0, reg=0.5, seed=0).fit(_frame(_binary(30, 12, 0.4, seed=6)))
+    model = IALS(n_factors=3, iterations=6, alpha=5.0, reg=0.5, seed=0, track_loss=True).fit(_frame(_binary(30, 12, 0.4, seed=6)))
     assert all(b <= a + 1e-9 for a, b in zip(model.loss_, model.loss_[1:]))
     u, i = model.data_.users.to_index([1, 2]), model.data_.items.to_index([100, 101])
     np.testing.assert_allclose(model.predict([1, 2], [100, 101]),
@@ -101,3 +101,26 @@ def test_same_seed_same_factors_other_seed_other_start():
     np.testing.assert_array_equal(a.item_factors_, b.item_factors_)
     c = IALS(n_factors=3, iterations=2, seed=2).fit(r)
     assert not np.allclose(a.item_factors_, c.item_factors_)
+
+
+def test_enough_conjugate_gradient_steps_reach_the_exact_solve_and_few_steps_lower_the_objective():
+    from recsys_lab.models.ials import als_solve_cg
+    X = _binary(20, 10, 0.4, seed=9)
+    rng = np.random.default_rng(10)
+    Y, start = rng.normal(size=(10, 4)), rng.normal(size=(20, 4))
+    exact = als_solve(X, Y, 8.0, 0.5)
+    np.testing.assert_allclose(als_solve_cg(X, Y, 8.0, 0.5, start, steps=12), exact, rtol=1e-8, atol=1e-10)
+    before = ials_loss(X, start, Y, 8.0, 0.5)
+    after = [ials_loss(X, als_solve_cg(X, Y, 8.0, 0.5, start, steps=s), Y, 8.0, 0.5) for s in (1, 2, 3)]
+    assert before > after[0] >= after[1] >= after[2] >= ials_loss(X, exact, Y, 8.0, 0.5) - 1e-9
+
+
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+def test_both_solvers_never_increase_the_objective(solver):
+    model = IALS(n_factors=3, iterations=5, alpha=5.0, reg=0.5, solver=solver, track_loss=True).fit(_frame(_binary(30, 12, 0.4, seed=11)))
+    assert all(b <= a + 1e-9 for a, b in zip(model.loss_, model.loss_[1:]))
+
+
+def test_an_unknown_solver_is_refused():
+    with pytest.raises(ValueError, match="solver"):
+        IALS(solver="lu").fit(_frame(_binary()))
