@@ -84,8 +84,8 @@ def als_solve_cg(X, Y, alpha: float, reg: float, start, steps: int = 3) -> np.nd
     """The same half-step by ``steps`` conjugate-gradient iterations per row, from ``start``
     (Takacs et al. 2011; implicit's default solver). Never forms a ``k x k`` system per row: a
     product ``A_r v = (Y^T Y + reg I) v + alpha Y_r^T (Y_r v)`` costs one pass over the observed
-    pairs, for all rows at once. Each step lowers every row's quadratic objective, so warm-started
-    from the previous iteration's vectors a few steps suffice; ``steps >= k`` reaches the exact
+    pairs, for all rows at once. Each step lowers every row's quadratic objective, so a few steps
+    suffice when warm-started at the previous iteration's vectors; ``steps >= k`` reaches the exact
     solve up to rounding. ``start``: ``(n_rows, k)``. Returns ``(n_rows, k)``."""
     X = sp.csr_matrix(X)
     Y = np.asarray(Y, dtype=np.float64)
