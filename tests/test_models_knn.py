@@ -346,3 +346,48 @@ def test_knn_that_cannot_fold_in_says_why():
         baseline.fold_in({ratings.item.iloc[0]: 3.0})
     with pytest.raises(NotImplementedError, match="cannot fold a new user in"):
         UserKNN().fit(ratings).fold_in({ratings.item.iloc[0]: 3.0})
+
+
+# ----- the baseline UserKNN centres on (baseline_params) ------------------------------------
+
+def test_user_knn_centres_on_the_bias_baseline_it_is_given():
+    ratings = make_synthetic_ratings(n_users=40, n_items=30, density=0.3, seed=5).ratings
+    tuned = {"reg_user": 2.0, "reg_item": 3.0}
+    model = UserKNN(k=5, similarity="pearson", centering="baseline", baseline_params=tuned).fit(ratings)
+    bias = BiasBaseline(**tuned).fit(ratings)
+    np.testing.assert_array_equal(model.biases_.user_bias_, bias.user_bias_)
+    np.testing.assert_array_equal(model.biases_.item_bias_, bias.item_bias_)
+    # the prediction is that baseline plus the votes of the deviations from it, by definition
+    users, items = ratings.user.unique()[:6], ratings.item.unique()[:6]
+    for user in users:
+        for item in items:
+            why = model.explain(user, item)
+            b = float(bias.global_mean_ + bias.user_bias_[bias.data_.users.to_index([user])[0]]
+                      + bias.item_bias_[bias.data_.items.to_index([item])[0]])
+            if len(why):
+                assert why.attrs["baseline"] == pytest.approx(b)
+                rated = ratings.set_index(["user", "item"]).rating
+                for v, dev in zip(why.neighbour, why.deviation):
+                    bv = float(bias.global_mean_ + bias.user_bias_[bias.data_.users.to_index([v])[0]]
+                               + bias.item_bias_[bias.data_.items.to_index([item])[0]])
+                    assert dev == pytest.approx(rated[(v, item)] - bv)
+    # a clone keeps the option; None is today's BiasBaseline() defaults; other centrings ignore it
+    assert type(model)(**model.get_params()).get_params()["baseline_params"] == tuned
+    default = UserKNN(k=5, similarity="pearson", centering="baseline").fit(ratings)
+    same = UserKNN(k=5, similarity="pearson", centering="baseline", baseline_params=None).fit(ratings)
+    np.testing.assert_array_equal(default.biases_.user_bias_, BiasBaseline().fit(ratings).user_bias_)
+    np.testing.assert_array_equal(default.predict(ratings.user, ratings.item), same.predict(ratings.user, ratings.item))
+    assert not np.allclose(default.predict(ratings.user, ratings.item), model.predict(ratings.user, ratings.item))
+    mean = UserKNN(k=5, centering="mean").fit(ratings).predict(ratings.user, ratings.item)
+    np.testing.assert_array_equal(
+        mean, UserKNN(k=5, centering="mean", baseline_params=tuned).fit(ratings).predict(ratings.user, ratings.item))
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"reg_users": 2.0}, "baseline_params may set only reg_user, reg_item, epochs"),
+    ([("reg_user", 2.0)], "baseline_params must be None or a dict"),
+    ({"reg_user": -1.0}, "reg_user and reg_item must be >= 0"),
+])
+def test_bad_baseline_params(toy, params, message):
+    with pytest.raises(ValueError, match=message):
+        UserKNN(centering="baseline", baseline_params=params).fit(toy)

@@ -151,9 +151,9 @@ def check_shrunk_similarity(answer):
     raw, inverse, ratio, significance = _shrunk_wrong()
     return check_answer(answer, _shrunk(), "shrunk similarity", atol=1e-6, mistakes=[
         (raw, "that is the raw similarity: shrinkage multiplies it by a factor below 1."),
-        (inverse, "the factor is n / (n + λ): the share of the evidence, not of the pull."),
-        (significance, "that is significance weighting min(n, γ)/γ; shrinkage is the smooth n / (n + λ)."),
-    ], hint="multiply s by n / (n + λ), with λ = 25.")
+        (inverse, "that factor is upside down: the more co-rated movies, the closer to 1 it must be."),
+        (significance, "that is significance weighting; shrinkage is the other, smooth factor of section 3."),
+    ], hint="shrinkage multiplies s by a factor that depends on the overlap and on λ; section 3 shows it.")
 
 
 # 07.5 · write a similarity: mean squared difference by hand ------------------------------------
@@ -270,11 +270,10 @@ def check_smallest_min_overlap(answer):
         print(f"✅ {what}: correct.")
         return Verdict(True)
     if answer == MIN_NEIGHBOUR_OVERLAP:
-        why = ("10 certainly works (every pair left shares 10 movies), but a smaller threshold already does: "
-               "the nearest neighbour can share more movies than the threshold demands.")
+        why = "10 works (every pair left shares at least 10 movies), but it is not the smallest threshold that does."
     elif _nearest_overlap(int(answer)) < MIN_NEIGHBOUR_OVERLAP:
-        why = "at that threshold the nearest neighbour still shares fewer than 10 movies: go higher."
+        why = "not right: at that threshold user 1's nearest neighbour does not share 10 movies with them."
     else:
-        why = "that threshold works, but a smaller one does too: look for the *smallest*."
+        why = "that threshold works, but it is not the smallest one that does."
     print(f"❌ {what}: {why}")
     return Verdict(False)

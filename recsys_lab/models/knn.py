@@ -42,8 +42,15 @@ their similarity to every user, i.e. the user-user part of a refit).
 ``shrinkage=100``, ``keep=500``; both ``k=40``, ``centering="mean"``) are safe choices within
 a few thousandths of a star of the best mean-centred settings on a validation split carved
 out of MovieLens' training part (notebooks 07 and 08 show the search; ``centering="baseline"``
-is better still). Shrinkage matters most: without it, pairs that share one or two ratings
-look perfectly similar and crowd out the real neighbours.
+is better still). How much shrinkage matters depends on the measure: without it, pairs that
+share one or two ratings look perfectly similar, which costs Pearson and adjusted cosine
+clearly, while MSD does as well without it as with it (notebook 07).
+
+**The baseline UserKNN centres on** (``centering="baseline"``) is ``BiasBaseline()`` with its
+default penalties; ``UserKNN(baseline_params={"reg_user": ..., "reg_item": ...})`` fits
+``BiasBaseline(**baseline_params)`` instead (keys: ``reg_user``, ``reg_item``, ``epochs``), so a
+bias baseline tuned on its own can be the one the neighbours' votes are added to (notebook 07).
+``None`` (the default) keeps ``BiasBaseline()``; the option is ignored by the other centrings.
 """
 from __future__ import annotations
 
@@ -63,6 +70,7 @@ from .baselines import BiasBaseline
 
 CENTERINGS = ("mean", "zscore", "baseline", None)
 RANKINGS = ("rating", "sum")  # what ItemKNN.recommend ranks by
+BASELINE_PARAMS = ("reg_user", "reg_item", "epochs")  # what baseline_params may set
 _CHUNK = 2_000_000  # candidate (pair, neighbour) rows handled at once; bounds memory
 
 
@@ -92,10 +100,11 @@ class _KNN(Recommender):
 
     def __init__(self, k: int = 40, similarity: str = "msd", min_overlap: int = 1,
                  min_similarity: float = 0.0, shrinkage: float = 10.0, centering: str | None = "mean",
-                 unknown: str = "fallback"):
+                 unknown: str = "fallback", baseline_params: dict | None = None):
         super().__init__(unknown)
         self.k, self.similarity, self.min_overlap = k, similarity, min_overlap
         self.min_similarity, self.shrinkage, self.centering = min_similarity, shrinkage, centering
+        self.baseline_params = baseline_params
 
     # ----- fitting ------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -107,6 +116,15 @@ class _KNN(Recommender):
                              f"got {self.min_similarity!r}")
         if self.centering not in CENTERINGS:
             raise ValueError(f"centering must be 'mean', 'zscore', 'baseline' or None, got {self.centering!r}")
+        params = getattr(self, "baseline_params", None)
+        if params is not None:
+            if not isinstance(params, dict):
+                raise ValueError(f"baseline_params must be None or a dict of BiasBaseline settings "
+                                 f"({', '.join(BASELINE_PARAMS)}), got {params!r}")
+            unknown_keys = sorted(set(params) - set(BASELINE_PARAMS))
+            if unknown_keys:
+                raise ValueError(f"baseline_params may set only {', '.join(BASELINE_PARAMS)} "
+                                 f"(BiasBaseline's settings), got {', '.join(map(repr, unknown_keys))}")
 
     @staticmethod
     def _stats(index: np.ndarray, values: np.ndarray, n: int, overall_sd: float):
@@ -134,7 +152,7 @@ class _KNN(Recommender):
         elif self.centering == "zscore":
             dev = (r - mean[who]) / sd[who]
         elif self.centering == "baseline":
-            self.biases_ = BiasBaseline().fit(data)
+            self.biases_ = BiasBaseline(**(getattr(self, "baseline_params", None) or {})).fit(data)
             dev = r - self._bias(data.user_index, data.item_index)
         else:
             dev = r.copy()
@@ -236,6 +254,10 @@ class _KNN(Recommender):
 
 class UserKNN(_KNN):
     """User-based kNN. Keeps the dense user x user similarity matrix (``n_users^2`` floats).
+
+    ``baseline_params`` (``centering="baseline"`` only): the settings of the
+    :class:`~recsys_lab.models.BiasBaseline` the ratings are centred on, e.g. tuned penalties
+    ``{"reg_user": 2.0, "reg_item": 3.0}``; ``None`` = ``BiasBaseline()``'s defaults.
 
     ``similarity_[u, v]`` is the similarity used for voting (diagonal and values
     ``<= min_similarity`` set to 0).
