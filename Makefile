@@ -47,8 +47,8 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-tim
 # browser tests on their own: Playwright's session keeps an asyncio loop running, which would
 # change how the kernel-side widget tests behave if they shared its process.
 test: setup $(CHROMIUM)
-	$(call THREADS,2) timeout 1500 $(BIN)/pytest tests notebooks --ignore=tests/browser $(NBVAL) -q
-	$(call THREADS,1) timeout 900 $(BIN)/pytest notebooks $(NBVAL) -q
+	$(call THREADS,2) timeout 2400 $(BIN)/pytest tests notebooks --ignore=tests/browser $(NBVAL) -q
+	$(call THREADS,1) timeout 1800 $(BIN)/pytest notebooks $(NBVAL) -q
 	timeout 600 $(BIN)/pytest tests/browser -q
 
 # The same tests in a second environment with the newest releases instead of the lock (torch stays
