@@ -149,3 +149,16 @@ class PositionalEmbedding(nn.Module):
         if length > self.max_length:
             raise ValueError(f"sequence length {length} exceeds max_length {self.max_length}")
         return x + self.table(torch.arange(length, device=x.device))[None]
+
+
+def sinusoidal_positions(length: int, d_model: int, dtype=None) -> torch.Tensor:
+    """The fixed positional encodings of Vaswani et al. (2017), ``(L, d)``: column ``2k`` is
+    ``sin(t / 10000^(2k/d))``, column ``2k + 1`` is ``cos`` of the same angle (``d`` even). Each pair
+    of columns is a rotation at its own frequency, so ``P[t] . P[t + s]`` depends on ``s`` only.
+    ``dtype``: the tensor's dtype (default: torch's default dtype)."""
+    if int(length) != length or length < 1 or int(d_model) != d_model or d_model < 2 or d_model % 2:
+        raise ValueError(f"length must be a whole number >= 1 and d_model an even number >= 2, "
+                         f"got length={length!r}, d_model={d_model!r}")
+    t = torch.arange(int(length), dtype=dtype or torch.get_default_dtype())[:, None]
+    angle = t / 10000 ** (torch.arange(0, int(d_model), 2, dtype=t.dtype) / d_model)
+    return torch.stack([torch.sin(angle), torch.cos(angle)], dim=-1).reshape(int(length), int(d_model))

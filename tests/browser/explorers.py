@@ -209,6 +209,7 @@ EXPLORERS = [
              expect="your rating"),
     Explorer("12_hybrids_cold_start.ipynb", "RecommendationExplorer(", Button("new user"), "text",
              area=".widget-html", expect="served for you"),
+    Explorer("14_attention.ipynb", "AttentionExplorer(", Checkbox("causal mask"), "image"),
 ]
 
 
