@@ -118,18 +118,21 @@ def stack_variances(activation: str, std, depth: int = 30, width: int = 256, n: 
     Layer ``l`` computes ``a_l = f(a_{l-1} @ W_l.T)`` with ``W_l`` of shape ``(width, width)``
     drawn from ``N(0, std²)``; ``std`` is a number or a function ``std(fan_in, fan_out)``.
     ``activation`` is ``"tanh"`` or ``"relu"``. Runs in float64 (an exploding stack passes 1e38,
-    float32's limit). Returns ``{"input": Var(x), "variance": [Var(a_1), ..., Var(a_depth)],
-    "saturated": [fraction of |a_l| > 0.99, per layer]}``, variances over all ``n · width`` entries.
+    float32's limit). Returns ``{"input": Var(x), "input_second_moment": E[x²], "variance": [Var(a_1), ..., Var(a_depth)],
+    "second_moment": [E[a_1²], ..., E[a_depth²]], "saturated": [fraction of |a_l| > 0.99, per layer]}``,
+    variances and second moments over all ``n · width`` entries. Kaiming's derivation keeps the second
+    moment ``E[a²]`` (not the variance) constant; for a ReLU output the two differ by the squared mean.
     """
     f = {"tanh": torch.tanh, "relu": torch.relu}[activation]
     g = torch.Generator().manual_seed(seed)
     a = torch.randn(n, width, generator=g, dtype=torch.float64)
     s = std(width, width) if callable(std) else float(std)
-    out = {"input": a.var().item(), "variance": [], "saturated": []}
+    out = {"input": a.var().item(), "input_second_moment": a.pow(2).mean().item(), "variance": [], "second_moment": [], "saturated": []}
     W = torch.empty(width, width, dtype=torch.float64)
     for _ in range(depth):
         W.normal_(0.0, s, generator=g)
         a = f(a @ W.T)
         out["variance"].append(a.var().item())
+        out["second_moment"].append(a.pow(2).mean().item())
         out["saturated"].append((a.abs() > 0.99).double().mean().item())
     return out

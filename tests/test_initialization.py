@@ -93,3 +93,36 @@ def test_stack_variances_shapes_and_the_three_regimes():
     W = torch.empty(64, 64, dtype=torch.float64).normal_(0.0, 0.5, generator=g)
     one = I.stack_variances("relu", 0.5, depth=1, width=64, n=32)
     assert one["variance"][0] == pytest.approx(torch.relu(x @ W.T).var().item(), rel=1e-12)
+
+
+def test_stack_variances_draws_a_new_matrix_per_layer_and_counts_saturation_at_0_99():
+    # two layers by hand with the same generator draws: W_1, then a fresh W_2 (not W_1 again)
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(16, 32, generator=g, dtype=torch.float64)
+    W1 = torch.empty(32, 32, dtype=torch.float64).normal_(0.0, 0.4, generator=g)
+    W2 = torch.empty(32, 32, dtype=torch.float64).normal_(0.0, 0.4, generator=g)
+    a1 = torch.tanh(x @ W1.T)
+    a2 = torch.tanh(a1 @ W2.T)
+    out = I.stack_variances("tanh", 0.4, depth=2, width=32, n=16, seed=3)
+    assert out["input"] == pytest.approx(x.var().item(), rel=1e-12)
+    assert out["input_second_moment"] == pytest.approx(x.pow(2).mean().item(), rel=1e-12)
+    for layer, a in enumerate([a1, a2]):
+        assert out["variance"][layer] == pytest.approx(a.var().item(), rel=1e-12)
+        assert out["second_moment"][layer] == pytest.approx(a.pow(2).mean().item(), rel=1e-12)
+        assert out["saturated"][layer] == pytest.approx((a.abs() > 0.99).double().mean().item(), abs=1e-15)
+    # the threshold is 0.99, neither 0.9 nor 0.999: with N(0, 1) weights the three counts differ
+    big = I.stack_variances("tanh", 1.0, depth=3, width=64, n=32, seed=0)
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(32, 64, generator=g, dtype=torch.float64)
+    for _ in range(3):
+        a = torch.tanh(a @ torch.empty(64, 64, dtype=torch.float64).normal_(0.0, 1.0, generator=g).T)
+    fractions = {t: (a.abs() > t).double().mean().item() for t in (0.9, 0.99, 0.999)}
+    assert len(set(fractions.values())) == 3
+    assert big["saturated"][-1] == pytest.approx(fractions[0.99], abs=1e-15)
+
+
+def test_kaiming_relu_variance_is_about_one_minus_one_over_pi_of_the_second_moment():
+    out = I.stack_variances("relu", lambda fi, fo: I.kaiming_std(fi), depth=5, width=256, n=128, seed=0)
+    ratio = [v / m for v, m in zip(out["variance"], out["second_moment"])]
+    assert all(0.6 < r < 0.8 for r in ratio)
+    assert sum(ratio) / len(ratio) == pytest.approx(1 - 1 / math.pi, abs=0.03)

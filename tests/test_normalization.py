@@ -144,3 +144,19 @@ def test_layer_gradient_norms_match_autograd():
     grads = torch.autograd.grad(((stack(x) - y) ** 2).mean(), params)
     assert norms == pytest.approx([g.norm().item() for g in grads], rel=1e-6)
     assert len(norms) == 4 and all(math.isfinite(v) and v > 0 for v in norms)
+
+
+def test_load_from_torch_copies_a_non_default_eps_and_momentum():
+    # small inputs, large eps: with the default eps instead of 0.5 the outputs would differ a lot
+    bn = nn.BatchNorm1d(4, eps=0.5, momentum=0.3).to(D)
+    ln = nn.LayerNorm(4, eps=0.5).to(D)
+    mine_bn, mine_ln = N.BatchNorm1d(4).load_from_torch(bn), N.LayerNorm(4).load_from_torch(ln)
+    assert (mine_bn.eps, mine_bn.momentum, mine_ln.eps) == (0.5, 0.3, 0.5)
+    x = 0.3 * _data((10, 4), seed=4)
+    torch.testing.assert_close(mine_bn(x), bn(x), atol=1e-12, rtol=0)
+    torch.testing.assert_close(mine_bn.running_var, bn.running_var, atol=1e-12, rtol=0)
+    torch.testing.assert_close(mine_ln(x), ln(x), atol=1e-12, rtol=0)
+    mine_bn.eval(), bn.eval()
+    torch.testing.assert_close(mine_bn(x), bn(x), atol=1e-12, rtol=0)
+    default = N.BatchNorm1d(4).to(D).train()
+    assert not torch.allclose(default(x), N.BatchNorm1d(4).load_from_torch(nn.BatchNorm1d(4, eps=0.5).to(D))(x))
