@@ -109,13 +109,19 @@ def check_n_parameters(answer, model):
         print("❌ number of learned values: a count is a whole number.")
         return Verdict(False)
     wrong = _n_parameters_wrong(model)
-    return check_answer(answer, _n_parameters(model), "number of learned values", atol=0, rtol=0, mistakes=[
+    expected = _n_parameters(model)
+    hint = ("go through the formula term by term: what does each user own, what does each movie own, and which "
+            "of the terms is not learned? Use the training part's numbers of users and movies (final.data_).")
+    if answer is not ... and int(answer) != expected and int(answer) not in wrong:
+        # no "too high / too low" here: a direction would let the count be found by bisection
+        print(f"❌ number of learned values: not the right count. Hint: {hint}")
+        return Verdict(False)
+    return check_answer(answer, expected, "number of learned values", atol=0, rtol=0, mistakes=[
         (wrong[0], "those are the vectors only: every user and every movie also has a bias."),
         (wrong[1], "the global mean mu is not learned: it is fixed at the mean training rating."),
         (wrong[2], "that is the number of cells of the rating matrix, the thing the model avoids storing."),
         (wrong[3], "one bias per user and one per movie, not two each."),
-    ], hint="users and movies of the *training* part: final.data_.n_users, final.data_.n_items; k numbers "
-            "and a bias for each.")
+    ], hint=hint)
 
 
 # 09.3 · change the code: a top-5 list by hand ---------------------------------------------------
@@ -206,5 +212,5 @@ def check_gains(answer, model, baseline, train, test):
         (wrong[2], "those are differences of mean squared errors; take the square root of each MSE first."),
         (wrong[3], "you counted each user's ratings in train *and* test: the groups must be formed from what "
                    "was known at training time, the training ratings."),
-    ], hint="n = train.groupby('user').size().reindex(test.user); mask = n < 50; per group "
-            "sqrt(mean(err_baseline**2)) - sqrt(mean(err_mf**2)).")
+    ], hint="give every test rating its user's number of training ratings, split the test ratings by it, and "
+            "compute both models' RMSE within each group before subtracting.")
