@@ -108,9 +108,10 @@ def check_user_means(answer):
     return check_answer(answer, _user_means(), "user means from R", atol=1e-9, mistakes=[
         (np.asarray(R.sum(axis=1)).ravel() / R.shape[1], "you divided by the number of movies: the unknown cells "
                                                           "are not ratings, divide by each row's stored entries."),
-        (np.asarray(R.mean(axis=1)).ravel(), "R.mean counts the unknown cells as 0 ratings; divide the row sums by "
-                                              "np.diff(R.indptr)."),
-    ], hint="one mean per user (per row): np.asarray(R.sum(axis=1)).ravel() and np.diff(R.indptr).")
+        (np.asarray(R.mean(axis=1)).ravel(), "R.mean counts the unknown cells as 0 ratings; divide each row's sum by "
+                                              "the number of entries the row stores instead."),
+    ], hint="one mean per user (per row): each row's sum over how many entries that row *stores*; "
+            "the CSR arrays of section 1 tell where each row starts and stops.")
 
 
 # 06.4 · write a leakage measure -----------------------------------------------------------------
@@ -141,7 +142,7 @@ def _wrong_leakages():
         first = test.groupby("user").timestamp.min()
         return np.array([(train.timestamp.to_numpy() < t).mean() for t in first.to_numpy()])
 
-    return [own_history_only, at_or_after, older_share]
+    return [own_history_only, at_or_after, older_share, future_leakage]   # the kit's own function is no answer
 
 
 def _leakage_cases():
@@ -159,6 +160,9 @@ def check_leakage_function(answer):
     what = "your leakage function"
     if answer is ...:
         return check_answer(answer, 0.0, what)
+    if answer is future_leakage:
+        print(f"❌ {what}: that is the kit's `future_leakage` itself; write your own with pandas and numpy.")
+        return Verdict(False)
     if not callable(answer):
         print(f"❌ {what}: expected a function of (train, test), got {type(answer).__name__}.")
         return Verdict(False)
@@ -192,44 +196,40 @@ def check_leakage_function(answer):
     return Verdict(True)
 
 
-# 06.5 · open question: which protocols let no other user's future in? -----------------------------
-def _no_future():
-    return {name for name, (train, test) in _splits().items() if future_leakage(train, test).max() == 0}
+# 06.5 · open question: can a per-user split be repaired? ------------------------------------------
+def _firsts(name="leave-one-out"):
+    train, test = _splits()[name]
+    return train.timestamp.to_numpy(), test.groupby("user").timestamp.min()
 
 
-def _own_history_clean():
-    out = set()
-    for name, (train, test) in _splits().items():
-        last = train.groupby("user").timestamp.max().reindex(test.user).to_numpy()
-        if not (test.timestamp.to_numpy() < last).any():
-            out.add(name)
-    return out
+def _share_kept(name="leave-one-out"):
+    times, first = _firsts(name)
+    return float((times <= first.min()).mean())
 
 
-@register("06.5", solution=_no_future, wrong=lambda: [_own_history_clean(), set(), {"random"}, set(PROTOCOLS), "global"])
-def check_clean_protocols(answer):
-    """The set of protocol names (of the notebook's four) whose training part holds no rating newer
-    than any test user's first held-out rating."""
-    what = "protocols with no rating from a test user's future"
-    if answer is ...:
-        return check_answer(answer, set(), what)
-    if not (isinstance(answer, (set, frozenset)) and all(isinstance(a, str) for a in answer)):
-        print(f"❌ {what}: answer with a set of protocol names, e.g. {{'random'}}; the names are {', '.join(PROTOCOLS)}.")
-        return Verdict(False)
-    unknown = sorted(set(answer) - set(PROTOCOLS))
-    if unknown:
-        print(f"❌ {what}: {unknown} is not a protocol name; use {', '.join(PROTOCOLS)}.")
-        return Verdict(False)
-    if set(answer) == _no_future():
-        print(f"✅ {what}: correct.")
-        return Verdict(True)
-    if set(answer) == _own_history_clean():
-        why = ("those keep each user's *own* future out of training; look at the other users' future "
-               "(the explorer's second leakage line).")
-    elif not answer:
-        why = "one of the four protocols does keep every test user's future out: which one cuts everybody at once?"
-    else:
-        why = ("not right. Hint: a protocol belongs in the set only if its share of training ratings from a "
-               "test user's future is 0 for every test user.")
-    print(f"❌ {what}: {why}")
-    return Verdict(False)
+def _repaired_share():
+    return _share_kept("leave-one-out")
+
+
+def _repaired_mistakes():
+    times, first = _firsts()
+    return [
+        (1 - _repaired_share(), "that is the share of training ratings you would *drop*; the question asks what survives."),
+        (int((times <= first.min()).sum()), "that is a count of ratings: divide by the number of training ratings."),
+        (float((times <= first.max()).mean()), "that cut keeps the future of every test user but the last one; it must "
+                                               "hold for *every* test user at once."),
+        (float((times <= first.median()).mean()), "that cut still lets half of the test users' future in; it must hold "
+                                                  "for every test user."),
+        (_share_kept("per-user temporal"),
+         "that is the per-user temporal split; the question is about the leave-one-out split."),
+    ]
+
+
+@register("06.5", solution=_repaired_share, wrong=lambda: [value for value, _ in _repaired_mistakes()])
+def check_repaired_share(answer):
+    """Share of the leave-one-out split's training ratings given no later than every test user's
+    first held-out rating (what would survive if the split were cut so no test user's future is in)."""
+    return check_answer(answer, _repaired_share(), "share of training kept by the repair", atol=1e-8,
+                        mistakes=_repaired_mistakes(),
+                        hint="a rating may stay only if it is from no test user's future: which test user's "
+                             "held-out moment decides that for everybody?")
