@@ -37,8 +37,8 @@ def check_idf_pixar(answer):
         (wrong[0], "that is the unsmoothed ln(n / df); the kit adds 1 inside and 1 outside the log."),
         (wrong[1], "the smoothing inside the log is right; the kit also adds 1 *after* the log, so no tag gets 0."),
         (wrong[2], "df counts *documents* that contain the tag, not how often it occurs."),
-    ], hint="n = number of documents (movies); df = number of them whose list contains 'pixar'; "
-            "idf = ln((1 + n) / (1 + df)) + 1.")
+    ], hint="count the documents (movies) and the documents whose list contains 'pixar', then apply "
+            "section 2's smoothed formula.")
 
 
 # 11.2 · change the code: a user's profile ----------------------------------------------------
@@ -78,7 +78,8 @@ def check_profile(answer):
         (wrong[1], "not centred: every liked or disliked movie pulls the same way; subtract the user's mean first."),
         (wrong[2], "that is the sum of the weighted rows; the profile divides it by the number of ratings."),
         (wrong[3], "the sign is flipped: a movie rated above the mean must pull the profile *towards* its features."),
-    ], hint="rbar = (sum(ratings) + damping * mu) / (n + damping); profile = (ratings - rbar) @ X[items] / n.")
+    ], hint="start from the damped mean of this user's ratings (section 4's formula for r̄_u); each rated row "
+            "is weighted by how far its rating is from that mean, and the profile is the average of the weighted rows.")
 
 
 # 11.3 · open question, checkable part: steer a new user's first recommendation --------------
@@ -129,3 +130,50 @@ def check_steer(answer):
           f"centred on the user's (damped) mean; which features should it pull towards, and which away from? "
           f"A low rating pushes the profile away from that movie's features.")
     return Verdict(False)
+
+
+# 11.4 · check yourself: the cosine score of Up, from the profile ------------------------------
+#: "You" (user 0) of section 4: movie -> stars.
+YOU = {1: 5.0, 2355: 5.0, 6377: 4.5, 4886: 4.5, 1258: 1.5, 8957: 1.0, 1387: 2.0}
+UP = 68954
+
+
+@lru_cache(maxsize=1)
+def _content_context():
+    from ..data import load_movielens, random_split
+    from ..features import movie_features
+    ml = load_movielens()
+    train, _ = random_split(ml.ratings, 0.2, seed=0)
+    you = pd.DataFrame({"user": 0, "item": list(YOU), "rating": list(YOU.values())})
+    model = ContentBased(movie_features(ml.movies, ml.tags, train), damping=5.0)
+    return {"model": model.fit(pd.concat([train, you], ignore_index=True))}
+
+
+def _content_ctx():
+    return dict(_content_context())
+
+
+def _up_score(model):
+    return float(model.predict([0], [UP])[0])
+
+
+def _up_wrong(model):
+    u = int(model.data_.users.to_index([0])[0])
+    p = np.asarray(model.profiles_[u], dtype=float)
+    x = np.asarray(model.item_features.rows([UP]).toarray()[0], dtype=float)
+    return [float(p @ x),                                   # a dot product, not a cosine
+            float(p @ x / np.linalg.norm(x)),               # the profile's length not divided out
+            float(p @ x / np.linalg.norm(p)) * 2 + 1]       # not a cosine at all (outside the scale)
+
+
+@register("11.4", solution=_up_score, wrong=_up_wrong, context=_content_ctx)
+def check_up_score(answer, model):
+    """Your (user 0's) cosine score for Up (68954) under ``model``, from its profile and Up's features."""
+    wrong = _up_wrong(model)
+    if answer is not ... and isinstance(answer, (int, float, np.floating)) and abs(float(answer)) > 1 + 1e-9:
+        print("❌ cosine score of Up: a cosine lies between -1 and 1; divide by the lengths of both vectors.")
+        return Verdict(False)
+    return check_answer(answer, _up_score(model), "cosine score of Up", atol=1e-6, mistakes=[
+        (wrong[0], "that is the dot product; a cosine divides it by the lengths of both vectors."),
+        (wrong[1], "you divided by the length of Up's vector only; the profile's length matters too."),
+    ], hint="the score is the cosine between your profile row and Up's feature row.")
