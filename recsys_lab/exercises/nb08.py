@@ -58,8 +58,8 @@ def check_raw_cosine(answer):
         (adjcos, "that is the *adjusted* cosine of section 1's table; here no mean is subtracted."),
         (pearson, "you subtracted each movie's mean (that is a Pearson correlation); use the raw ratings."),
         (dot, "that is the dot product alone: divide by the two vectors' lengths."),
-    ], hint="both = ~np.isnan(toy[:, 0]) & ~np.isnan(toy[:, 4]); a, e = toy[both, 0], toy[both, 4]; a cosine "
-            "of all-positive vectors is positive.")
+    ], hint="both = ~np.isnan(toy[:, 0]) & ~np.isnan(toy[:, 4]); a, e = toy[both, 0], toy[both, 4]; then "
+            "the cosine formula of section 1 without the means.")
 
 
 # 08.2 · understanding: the strongest reason *against* -----------------------------------------
@@ -197,13 +197,14 @@ def check_prune_row(answer):
             if set(got.tolist()) == set(ref.tolist()):
                 ranked_by_sim = np.all(np.diff(sims[got]) <= 0)
                 why = ("the right movies, but ties are broken the wrong way: equal similarities go smaller position "
-                       "first (np.lexsort((best, -sims[best])))." if ranked_by_sim else
+                       "first." if ranked_by_sim else
                        "the right movies in the wrong order: order the kept positions by similarity, largest "
                        "first (argpartition does not promise any order).")
             elif np.all(sims[got] <= np.sort(sims)[keep - 1] + 1e-12):
                 why = "you kept the *least* similar movies; partition on -sims."
             else:
-                why = "not the top movies. Hint: np.argpartition(-sims, keep - 1)[:keep] finds them."
+                why = ("not the `keep` most similar movies: read np.argpartition's docstring — which values does it "
+                       "put before position kth?")
             print(f"❌ {what}: on {name}: {why}")
             return Verdict(False)
     print(f"✅ {what}: correct (it matches the kit's top_k on a row with ties and on Toy Story's row).")
@@ -244,9 +245,7 @@ def check_smallest_keep(answer):
         return Verdict(True)
     if answer == 500:
         why = "keep=500 costs nothing against itself; the question is how far below it you can go."
-    elif _keep_costs()[answer] > TOLERANCE:
-        why = "that list is too short: its validation RMSE is more than 0.01 above keep=500's."
-    else:
-        why = "that one is within 0.01, but a shorter list of the five is too: find the smallest."
+    else:                       # one neutral message: "too short" / "too long" would allow guessing by bisection
+        why = "not that one: compute the cost of each of the five against keep=500, then pick."
     print(f"❌ {what}: {why} Hint: loop over the five values with wide.prune(keep) and valid_rmse.")
     return Verdict(False)
