@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -11,18 +10,8 @@ import torch
 
 from ..attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 from ..checks import Verdict, check_answer
+from ..network import one_thread as _one_thread   # the references are tiny: one thread is faster
 from . import register
-
-
-@contextmanager
-def _one_thread():
-    # the references are tiny: one thread is much faster than several on a busy machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _shape(answer):
