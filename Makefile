@@ -97,7 +97,7 @@ grade: setup
 
 # The peer libraries are installed for the benchmark only; the kit never imports them.
 bench: setup
-	$(BIN)/python -m pip install --disable-pip-version-check -q scikit-surprise implicit
+	$(BIN)/python -m pip install --disable-pip-version-check -q $(TORCH_FLAG) -c $(LOCK) -e '.[bench]'
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -109,3 +109,14 @@ def test_ci_runs_exactly_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make lab" in readme
     assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == ["make test"]
+
+
+def test_benchmark_peers_are_pinned_exactly_and_the_rest_held_to_the_lock():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    bench = [Requirement(r) for r in project["optional-dependencies"]["bench"]]
+    assert {canonicalize_name(r.name) for r in bench} >= {"scikit-surprise", "implicit"}
+    for requirement in bench:
+        assert len(requirement.specifier) == 1 and next(iter(requirement.specifier)).operator == "==", (
+            f"{requirement}: a benchmark peer is pinned with == so its record can be reproduced")
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-c $(LOCK) -e '.[bench]'" in makefile, "make bench installs the peers under the lock's constraints"
