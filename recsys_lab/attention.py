@@ -4,11 +4,16 @@ Shapes: ``B`` sequences in a batch, ``L`` positions, ``d`` model width, ``h`` he
 ``d_head = d / h``. Every function is a few lines of tensor algebra and is checked in
 ``tests/test_attention.py`` against PyTorch's own layers with the same weights
 (``nn.MultiheadAttention``, ``nn.TransformerEncoderLayer(norm_first=True)``) and against autograd.
+Before such a comparison, :func:`randomise_parameters` redraws every parameter of the reference:
+torch initialises the layer norms to weight 1, bias 0 and the attention's biases to 0, values at
+which a version that forgot them would agree all the same.
 
 - :func:`scaled_dot_product_attention`: ``softmax(Q K^T / sqrt(d_head) + mask) V``. Why the
-  ``sqrt(d_head)``: for query and key entries of unit variance, a dot product over ``d_head``
-  terms has variance ``d_head``; dividing by its square root keeps the logits at unit scale, so
-  the softmax does not saturate (one weight near 1, gradients near 0) as the width grows.
+  ``sqrt(d_head)``: if a query and a key are independent, each with independent entries of mean 0
+  and variance 1, their dot product over ``d_head`` terms has variance ``d_head``; divided by its
+  square root it has variance 1 at any width, so in that (initialisation-like) case the softmax
+  does not saturate (one weight near 1, gradients near 0) as the width grows. It is a statement
+  about that case, not a promise that trained logits or the outputs have unit variance.
 - :func:`causal_mask` (position ``t`` sees ``<= t`` only: the next item is never an input to its
   own prediction) and :func:`padding_mask` (short sequences are left-padded; padded keys get
   weight 0).
@@ -22,6 +27,7 @@ Shapes: ``B`` sequences in a batch, ``L`` positions, ``d`` model width, ``h`` he
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 from torch import nn
@@ -134,6 +140,23 @@ class TransformerBlock(nn.Module):
                              (self.ff1, layer.linear1), (self.ff2, layer.linear2)):
             mine.load_state_dict(theirs.state_dict())
         return self
+
+
+@torch.no_grad()
+def randomise_parameters(module: nn.Module, seed: int, std: float = 0.5) -> nn.Module:
+    """Redraw every parameter of ``module`` from ``N(0, std^2)`` (one ``torch.Generator`` seeded
+    with ``seed``, parameters in ``module.parameters()`` order; the global generator is untouched)
+    and return ``module``. For reference comparisons: a default-initialised ``nn.LayerNorm`` has
+    weight 1 and bias 0 and ``nn.MultiheadAttention`` zero biases, so a copy of those defaults
+    cannot tell a from-scratch version that ignores them from a correct one."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2 ** 63:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    if not (isinstance(std, (int, float)) and not isinstance(std, bool) and math.isfinite(std) and std > 0):
+        raise ValueError(f"std must be a positive finite number, got {std!r}")
+    gen = torch.Generator().manual_seed(int(seed))
+    for p in module.parameters():
+        p.copy_(torch.randn(p.shape, generator=gen, dtype=p.dtype) * std)
+    return module
 
 
 class PositionalEmbedding(nn.Module):
