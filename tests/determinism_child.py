@@ -21,8 +21,8 @@ import torch
 
 from recsys_lab.data import load_movielens
 from recsys_lab.features import movie_features
-from recsys_lab.models import (EASE, IALS, IAutoRec, ImplicitAutoRec, BiasBaseline, ContentBased, DeepContent, DotProduct, ItemKNN,
-                               MatrixFactorization, NeuMF, UserKNN)
+from recsys_lab.models import (EASE, IALS, IAutoRec, ImplicitAutoRec, BiasBaseline, ContentBased, DeepContent, DotProduct, GRU4Rec,
+                               ItemKNN, MatrixFactorization, NeuMF, SASRec, UserKNN)
 
 N_USERS = 200        # the ratings of the first 200 users (by id) ...
 MIN_RATINGS = 5      # ... on the movies at least 5 of them rated: 22 580 ratings, 1 558 movies
@@ -57,6 +57,10 @@ def models(features):
         # 256 items x 200 users per batch: the loss sums more than the grain size too
         "ImplicitAutoRec": (ImplicitAutoRec(n_factors=32, epochs=3, batch_size=256, seed=3, device="cpu"), torch_kw),
         "IAutoRec": (IAutoRec(n_factors=32, epochs=3, batch_size=64, seed=3, device="cpu"), torch_kw),
+        # sequences ordered by timestamp (the shuffled run must give the same ones); the full-softmax
+        # logits (128 users x 20 positions x 1 558 items) are far above the grain size
+        "SASRec": (SASRec(n_factors=32, max_length=20, n_blocks=1, epochs=2, seed=3, device="cpu"), torch_kw),
+        "GRU4Rec_bce": (GRU4Rec(n_factors=32, max_length=20, loss="bce", epochs=2, seed=3, device="cpu"), torch_kw),
         "ContentBased": (ContentBased(features), {}),
         "DeepContent": (DeepContent(features, epochs=2, seed=3), {}),
     }

@@ -2,7 +2,7 @@
 or the order of the rating rows.
 
 tests/determinism_child.py fits kNN, EASE, the baselines, the content models and the seeded
-torch models on a fixed slice of MovieLens, in fresh processes: with 1 BLAS / OpenMP / torch
+torch models (the sequence models too) on a fixed slice of MovieLens, in fresh processes: with 1 BLAS / OpenMP / torch
 thread, with 2, and with 2 on the same ratings in shuffled row order. Every array of every
 fitted model and every top-10 list (items and scores) must be *bitwise* equal across the runs:
 no tolerance, so a difference in the last bit is reported with its size and place.

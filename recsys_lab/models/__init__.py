@@ -1,7 +1,8 @@
 """Recommenders with one shared interface (see :mod:`recsys_lab.models.base`).
 
 One file per family: ``baselines`` (00, 13) · ``knn`` (07-08) · ``mf`` (09) · ``ncf``,
-``autorec`` (10) · ``content`` (11) · ``hybrid`` (12) · ``ease`` (13) · ``ials`` (10, the benchmark).
+``autorec`` (10) · ``content`` (11) · ``hybrid`` (12) · ``ease`` (13) · ``ials`` (10, the benchmark) ·
+``sequential`` (15).
 """
 from .autorec import AutoRec, IAutoRec, ImplicitAutoRec
 from .base import Recommender
@@ -13,6 +14,7 @@ from .hybrid import FeatureAugmentedHybrid, SwitchingHybrid, WeightedHybrid
 from .knn import ItemKNN, UserKNN
 from .mf import MatrixFactorization
 from .ncf import GMF, NCFMLP, DotProduct, NeuMF
+from .sequential import GRU4Rec, SASRec
 from .torch_data import TorchRecommender
 
 __all__ = [
@@ -24,4 +26,5 @@ __all__ = [
     "ContentBased", "DeepContent",
     "WeightedHybrid", "SwitchingHybrid", "FeatureAugmentedHybrid",
     "EASE", "IALS",
+    "GRU4Rec", "SASRec",
 ]

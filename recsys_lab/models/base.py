@@ -44,6 +44,16 @@ from ..data.schema import ITEM, RATING, USER
 from ..topk import top_k_candidates, top_k_rows
 
 
+def check_top_k(k, exclude_seen) -> int:
+    """``k`` as an int after checking it is a positive whole number and ``exclude_seen`` a bool."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(k) or int(k) != k or k < 1:
+        raise ValueError(f"k must be a positive whole number, got {k!r}")
+    if not isinstance(exclude_seen, (bool, np.bool_)):
+        raise ValueError(f"exclude_seen must be True or False, got {exclude_seen!r}")
+    return int(k)
+
+
 class Recommender:
     """Base class: subclasses implement ``_fit``, ``_predict_known`` and ``_score_user``.
 
@@ -156,12 +166,7 @@ class Recommender:
         fewer than ``k`` rows when fewer candidates exist.
         """
         self._check_fitted()
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(k) or int(k) != k or k < 1:
-            raise ValueError(f"k must be a positive whole number, got {k!r}")
-        k = int(k)
-        if not isinstance(exclude_seen, (bool, np.bool_)):
-            raise ValueError(f"exclude_seen must be True or False, got {exclude_seen!r}")
+        k = check_top_k(k, exclude_seen)
         user = query_id(user, "user")
         u = int(self.data_.users.to_index([user], missing="minus1")[0])
         if u < 0 and self.unknown == "error":
@@ -201,11 +206,7 @@ class Recommender:
         by one matrix product where the model has one. Users the model does not know get the
         fallback list, or a ``KeyError`` naming them when ``unknown="error"``."""
         self._check_fitted()
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(k) or int(k) != k or k < 1:
-            raise ValueError(f"k must be a positive whole number, got {k!r}")
-        if not isinstance(exclude_seen, (bool, np.bool_)):
-            raise ValueError(f"exclude_seen must be True or False, got {exclude_seen!r}")
+        k = check_top_k(k, exclude_seen)
         if int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         users = query_ids(users, "users")

@@ -427,7 +427,13 @@ class TorchRecommender(Recommender):
             "train_values": torch.tensor(self.data_.values, dtype=torch.float64),
             "history": history,
         }
+        payload.update(self._saved_extras())
         torch.save(payload, path)
+
+    def _saved_extras(self) -> dict:
+        """More tensors for :meth:`save`; ``"train_timestamps"`` (``(n_ratings,)``, rows as in
+        ``data_``) becomes the ``timestamp`` column of the training frame :meth:`load` rebuilds."""
+        return {}
 
     @classmethod
     def load(cls, path, device=None) -> "TorchRecommender":
@@ -439,7 +445,7 @@ class TorchRecommender(Recommender):
         import pandas as pd
 
         from ..data.dataset import IdMap, RatingData
-        from ..data.schema import ITEM, RATING, USER
+        from ..data.schema import ITEM, RATING, TIMESTAMP, USER
         from ..training import History
 
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -458,6 +464,8 @@ class TorchRecommender(Recommender):
         items = np.asarray(payload["items"].numpy() if torch.is_tensor(payload["items"]) else payload["items"])
         u, i = payload["train_users"].numpy(), payload["train_items"].numpy()
         frame = pd.DataFrame({USER: users[u], ITEM: items[i], RATING: payload["train_values"].numpy()})
+        if "train_timestamps" in payload:                 # the sequence models' order (notebook 15)
+            frame[TIMESTAMP] = payload["train_timestamps"].numpy()
         data = RatingData(frame, IdMap(users), IdMap(items))
         model.data_, model.seen_ = data, data.to_csr(binary=True)
         model.device_ = choose_device(model.device)
