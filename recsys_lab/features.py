@@ -252,9 +252,16 @@ def training_tags(tags: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
 
     A tag is an interaction too: user ``u`` tagging item ``i`` says ``u`` watched ``i``. So a tag
     is kept only when its ``(user, item)`` pair is a training interaction, and, when both frames
-    carry a ``timestamp``, when it was applied no later than the latest training interaction
-    (after a global temporal cut-off, later tags are the future). Tags by users who never rated
-    the item are dropped too (about 6% of MovieLens' tags): nothing shows they are training data.
+    carry a ``timestamp``, when it was applied no later than **its tagger's own latest training
+    interaction**. After that moment all of the tagger's activity is held out, whatever the split:
+    under a per-user temporal split it is the tagger's future (with 20% per user held out, half
+    of MovieLens' tags on training pairs were typed then), under a global cut-off it is
+    everyone's future, under a random split it is the time of the tagger's held-out ratings only.
+    A single global cut (the latest training timestamp of anyone) would keep those tags under the
+    per-user split. Tags by users who never rated the item are dropped too (about 6% of
+    MovieLens' tags): nothing shows they are training data.
+
+    Returns the kept rows of ``tags`` (same columns, same order).
     """
     for name, frame, cols in (("tags frame", tags, ("user", ITEM, "tag")), ("train frame", train, ("user", ITEM))):
         check_columns(frame, {c: c for c in cols}, name, "tags need user, item and tag columns; train "
@@ -262,7 +269,8 @@ def training_tags(tags: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
     pairs = pd.MultiIndex.from_frame(train[["user", ITEM]])
     keep = pd.MultiIndex.from_frame(tags[["user", ITEM]]).isin(pairs)
     if "timestamp" in tags and "timestamp" in train and len(train):
-        keep &= (tags["timestamp"] <= train["timestamp"].max()).to_numpy()
+        own_cut = tags["user"].map(train.groupby("user")["timestamp"].max())  # NaN: not a training user
+        keep &= (tags["timestamp"] <= own_cut).to_numpy()
     return tags[keep]
 
 

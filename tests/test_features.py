@@ -242,6 +242,11 @@ def test_training_tags_keep_only_training_pairs_and_their_time():
     kept = training_tags(tags, train)
     # (3, 30) is not a training pair; (1, 20)'s tag comes after the last training interaction (t=9)
     assert kept.tag.tolist() == ["a", "c"]
+    # the cut is the tagger's own: user 1's tag at t=8.5 is after user 1's last training rating
+    # (t=8) though before user 2's (t=9), so it goes; a global cut would keep it
+    later = tags.assign(timestamp=[5, 8.5, 6, 7])
+    assert training_tags(later, train).tag.tolist() == ["a", "c"]
+    assert training_tags(later.assign(timestamp=[5, 8, 6, 7]), train).tag.tolist() == ["a", "b", "c"]
     assert training_tags(tags, train.drop(columns="timestamp")).tag.tolist() == ["a", "b", "c"]
     feats = movie_features(pd.DataFrame({"item": [10, 20, 30], "genres": [["X"], ["Y"], ["X"]]}), tags, train)
     assert [n for n in feats.names if n.startswith("tag:")] == ["tag:a", "tag:c"]
