@@ -49,7 +49,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-tim
 test: setup $(CHROMIUM)
 	$(call THREADS,2) timeout 2400 $(BIN)/pytest tests notebooks --ignore=tests/browser $(NBVAL) -q
 	$(call THREADS,1) timeout 1800 $(BIN)/pytest notebooks $(NBVAL) -q
-	timeout 600 $(BIN)/pytest tests/browser -q
+	timeout 1200 $(BIN)/pytest tests/browser -q
 
 # The same tests in a second environment with the newest releases instead of the lock (torch stays
 # ==2.13.0, pinned in pyproject.toml): what an upgrade would change. It may fail; the lock stays.
