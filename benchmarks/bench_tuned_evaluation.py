@@ -34,7 +34,7 @@ from recsys_lab.similarity import cosine_naive
 from recsys_lab.training import EarlyStopping
 from recsys_lab.tuning import grid, random_configs, search
 
-from .common import Section, machine_note
+from .common import Section, machine_note, search_record, search_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks" / "tuned_evaluation.json"
@@ -154,10 +154,7 @@ def tune(quick: bool = False) -> dict:
         "spaces": {"NCF family": {k: list(v) if isinstance(v, tuple) else v for k, v in NCF_SPACE.items()},
                    "ImplicitAutoRec": {k: list(v) if isinstance(v, tuple) else v for k, v in AUTOREC_SPACE.items()},
                    **{name: g for name, g in GRIDS.items()}},
-        "models": {name: {"chosen": r.best_params, "epochs": r.best.best_epoch, "validation_ndcg": r.best.score,
-                          "trials": [{"params": t.params, "validation_ndcg": t.score, "best_epoch": t.best_epoch,
-                                      "seconds": round(t.seconds, 2)} for t in r.trials]}
-                   for name, r in results.items()},
+        "models": search_record(results),
         "seconds": round(time.perf_counter() - started, 1),
         "machine": machine_note(),
     }
@@ -169,12 +166,7 @@ def run(quick: bool = False):
     if not quick:
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps(record, indent=1) + "\n")
-    rows = []
-    for name, m in record["models"].items():
-        scores = [t["validation_ndcg"] for t in m["trials"]]
-        rows.append({"model": name, "settings tried": len(m["trials"]), "chosen": json.dumps(m["chosen"]),
-                     "epochs": m["epochs"] if m["epochs"] is not None else "", "best validation NDCG@10": m["validation_ndcg"],
-                     "worst tried": min(scores), "first (untuned) setting": scores[0]})
+    rows = search_rows(record["models"])
     p = record["protocol"]
     note = (f"{machine_note()} Notebook 13's protocol: per-user temporal split (test {p['test_fraction']:.0%} per user), "
             f"movies with at least {p['min_item_ratings']} training ratings ({p['train_rows']:,} train / "

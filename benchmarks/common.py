@@ -119,3 +119,26 @@ def machine_note() -> str:
 
     return (f"Machine: {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
             f"{platform.machine()}; generated {time.strftime('%Y-%m-%d')}.")
+
+
+def search_record(results: dict) -> dict:
+    """name -> the JSON record of one ``recsys_lab.tuning.search`` result scored by validation NDCG@10:
+    the chosen setting, its best epoch, its score and every trial."""
+    return {name: {"chosen": r.best_params, "epochs": r.best.best_epoch, "validation_ndcg": r.best.score,
+                   "trials": [{"params": t.params, "validation_ndcg": t.score, "best_epoch": t.best_epoch,
+                               "seconds": round(t.seconds, 2)} for t in r.trials]}
+            for name, r in results.items()}
+
+
+def search_rows(models: dict, first: str = "first (untuned) setting") -> list[dict]:
+    """One table row per model of a :func:`search_record`: settings tried, the choice, best / worst /
+    first validation NDCG@10 (the last under the label ``first``)."""
+    import json
+
+    rows = []
+    for name, m in models.items():
+        scores = [t["validation_ndcg"] for t in m["trials"]]
+        rows.append({"model": name, "settings tried": len(m["trials"]), "chosen": json.dumps(m["chosen"]),
+                     "epochs": m["epochs"] if m["epochs"] is not None else "", "best validation NDCG@10": m["validation_ndcg"],
+                     "worst tried": min(scores), first: scores[0]})
+    return rows

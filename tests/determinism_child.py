@@ -22,7 +22,8 @@ import torch
 from recsys_lab.data import load_movielens
 from recsys_lab.features import movie_features
 from recsys_lab.models import (EASE, IALS, IAutoRec, ImplicitAutoRec, BiasBaseline, ContentBased, DeepContent, DotProduct, GRU4Rec,
-                               ItemKNN, MatrixFactorization, NeuMF, SASRec, UserKNN)
+                               ItemKNN, ItemTransitions, MatrixFactorization, NeuMF, RecentPopular, SASRec,
+                               UserKNN)
 
 N_USERS = 200        # the ratings of the first 200 users (by id) ...
 MIN_RATINGS = 5      # ... on the movies at least 5 of them rated: 22 580 ratings, 1 558 movies
@@ -61,6 +62,8 @@ def models(features):
         # logits (128 users x 20 positions x 1 558 items) are far above the grain size
         "SASRec": (SASRec(n_factors=32, max_length=20, n_blocks=1, epochs=2, seed=3, device="cpu"), torch_kw),
         "GRU4Rec_bce": (GRU4Rec(n_factors=32, max_length=20, loss="bce", epochs=2, seed=3, device="cpu"), torch_kw),
+        "ItemTransitions": (ItemTransitions(n_last=2), {}),
+        "RecentPopular": (RecentPopular(n_recent=2000), {}),
         "ContentBased": (ContentBased(features), {}),
         "DeepContent": (DeepContent(features, epochs=2, seed=3), {}),
     }

@@ -1,7 +1,8 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from recsys_lab.models import BiasBaseline, GlobalMean, MostPopular
+from recsys_lab.models import BiasBaseline, GlobalMean, MostPopular, RecentPopular
 from model_contract import ModelContract
 
 
@@ -75,3 +76,42 @@ def test_most_popular_ranking_and_ties(tiny_ratings):
     # user 2 saw 10 and 40
     assert model.recommend(2, k=5).item.tolist() == [20, 30, 50]  # fewer than k candidates
     assert model.predict([1, 1], [10, 999]).tolist() == [3.0, 0.0]
+
+
+class TestRecentPopularContract(ModelContract):
+    predicts_ratings = False
+
+    def make_model(self, **kw):
+        return RecentPopular(**{"n_recent": 50, **kw})
+
+
+def _recent_frame():
+    # item 1 is popular over the whole log, item 3 in the latest three rows; item 2 ties 3 on all-time count
+    rows = [(1, 1, 1), (2, 1, 2), (3, 1, 3), (4, 1, 4), (1, 2, 5), (2, 3, 6), (3, 3, 7), (4, 2, 7)]
+    return pd.DataFrame(rows, columns=["user", "item", "timestamp"]).assign(rating=4.0)
+
+
+def test_recent_popular_counts_the_window_by_hand():
+    model = RecentPopular(n_recent=3).fit(_recent_frame())
+    # latest three rows by (timestamp, user, item): (2, 3, 6), (3, 3, 7), (4, 2, 7)
+    np.testing.assert_array_equal(model.recent_counts_, [0, 1, 2])
+    np.testing.assert_array_equal(model.all_counts_, [4, 2, 2])
+    np.testing.assert_allclose(model.counts_, np.array([0, 1, 2]) + np.array([4, 2, 2]) / 9)
+    assert model.window_start_ == 6
+    assert model.recommend(99, k=3).item.tolist() == [3, 2, 1]
+    assert model.explain(1, 3) == {"recent": 2, "all_time": 2}
+    # a window of the whole log is MostPopular's order
+    whole = RecentPopular(n_recent=100).fit(_recent_frame())
+    assert whole.recommend(99, k=3).item.tolist() == MostPopular().fit(_recent_frame()).recommend(99, k=3).item.tolist()
+
+
+def test_recent_popular_ignores_row_order_and_refuses_bad_input():
+    frame = _recent_frame()
+    a = RecentPopular(n_recent=3).fit(frame).counts_
+    b = RecentPopular(n_recent=3).fit(frame.sample(frac=1.0, random_state=1)).counts_
+    np.testing.assert_array_equal(a, b)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="n_recent must be a whole number"):
+            RecentPopular(n_recent=bad).fit(frame)
+    with pytest.raises(ValueError, match="no 'timestamp' column"):
+        RecentPopular().fit(frame.drop(columns="timestamp"))

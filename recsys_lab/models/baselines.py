@@ -4,13 +4,18 @@
 - :class:`BiasBaseline`: ``r_ui ~ mu + b_u + b_i`` with regularised biases, fitted by
   alternating least squares (as in Koren, 2010, and Surprise's ``BaselineOnly``).
 - :class:`MostPopular`: ranks items by how many users rated them; not a rating model.
+- :class:`RecentPopular`: the same, counting only the latest ``n_recent`` training interactions
+  (notebook 15): what is popular *now*, not over the whole log.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..data.dataset import RatingData
+from ..data.schema import TIMESTAMP
 from .base import Recommender
+from .sequence_data import timestamp_key   # the one timestamp rule of the sequence models
+from .torch_data import _whole
 
 
 class BiasFallback:
@@ -139,3 +144,36 @@ class MostPopular(Recommender):
     def explain(self, user, item) -> dict:
         i = int(self.data_.items.to_index([item], missing="minus1")[0])
         return {"n_ratings": int(self.counts_[i]) if i >= 0 else 0}
+
+
+class RecentPopular(MostPopular):
+    """Popularity *now*: items ranked by their number of interactions among the latest ``n_recent``
+    training interactions (by timestamp; rows of the same second ordered by user, then item id).
+
+    ``score(i) = recent(i) + all_time(i) / (n_ratings + 1)``: the all-time count, scaled below 1,
+    only orders items with the same recent count (e.g. the many absent from the window).
+    ``n_recent`` at least the number of training rows gives :class:`MostPopular`'s order. The window
+    ends at the latest training interaction, so it is "recent" for a global cut-off; under a per-user
+    split it reaches into other users' future (notebook 15). Needs a ``timestamp`` column.
+    ``predict`` returns those scores; an unknown item scores 0. Fitted: ``recent_counts_``,
+    ``all_counts_``, ``window_start_`` (the earliest timestamp inside the window).
+    """
+
+    def __init__(self, n_recent: int = 5000, unknown: str = "fallback"):
+        super().__init__(unknown)
+        self.n_recent = n_recent
+
+    def _fit(self, data: RatingData) -> None:
+        _whole("n_recent", self.n_recent)
+        times = timestamp_key(data.ratings)
+        order = np.lexsort((data.item_index, data.user_index, times))   # oldest first, ties by user, item
+        latest = order[-int(self.n_recent):]
+        self.all_counts_ = np.bincount(data.item_index, minlength=data.n_items).astype(np.float64)
+        self.recent_counts_ = np.bincount(data.item_index[latest], minlength=data.n_items).astype(np.float64)
+        self.window_start_ = data.ratings[TIMESTAMP].to_numpy()[latest[0]]
+        self.counts_ = self.recent_counts_ + self.all_counts_ / (len(times) + 1)
+
+    def explain(self, user, item) -> dict:
+        i = int(self.data_.items.to_index([item], missing="minus1")[0])
+        return {"recent": int(self.recent_counts_[i]) if i >= 0 else 0,
+                "all_time": int(self.all_counts_[i]) if i >= 0 else 0}

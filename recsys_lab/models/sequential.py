@@ -146,7 +146,60 @@ class SASRecNet(_SequenceNet):
         return (self.norm(x), weights) if return_weights else self.norm(x)
 
 
-class SequenceRecommender(TorchRecommender):
+class NextItemMixin:
+    """``sequence(user)`` and ``recommend_next(history)`` for a model that keeps every user's
+    training sequence (``_seq_items``, ``_seq_indptr``, :func:`~.sequence_data.user_sequences`) and
+    turns an ordered history into scores with ``_fold_in(positions, values)`` then
+    ``_folded_scores(state)``: the sequence models here and :class:`~.transitions.ItemTransitions`."""
+
+    def sequence(self, user) -> np.ndarray:
+        """Raw item ids of known user ``user``'s training sequence, oldest first (``recommend``'s input)."""
+        self._check_fitted()
+        user = query_id(user, "user")
+        u = int(self.data_.users.to_index([user], missing="minus1")[0])
+        if u < 0:
+            raise KeyError(f"{type(self).__name__} was not fitted on user {user!r}")
+        return self.data_.items.to_raw(self._seq_items[self._seq_indptr[u]:self._seq_indptr[u + 1]])
+
+    def _history_positions(self, history, skip_unknown: bool) -> np.ndarray:
+        name = type(self).__name__
+        if isinstance(history, (set, frozenset, dict)):
+            raise ValueError(f"history must be ordered (a list of raw item ids, oldest first), got a "
+                             f"{type(history).__name__}")
+        raw = query_ids(history, "history")
+        if len(raw) == 0:
+            raise ValueError(f"the history is empty: give {name} at least one raw item id, oldest first")
+        pos = self.data_.items.to_index(raw, missing="minus1")
+        unknown = np.flatnonzero(pos < 0)
+        if len(unknown) and not skip_unknown:
+            raise ValueError(f"{name} does not know item(s) {raw[unknown][:5].tolist()} (position(s) "
+                             f"{unknown[:5].tolist()} of the history); it continues histories of items it "
+                             f"was trained on: drop them, or pass skip_unknown=True to leave them out")
+        if len(unknown) == len(raw):
+            raise ValueError(f"{name} knows none of the history's items {raw[:5].tolist()}: nothing to continue")
+        return pos[pos >= 0].astype(np.int64)
+
+    def recommend_next(self, history, k: int = 10, exclude_seen: bool = True,
+                       skip_unknown: bool = False) -> pd.DataFrame:
+        """Top-``k`` next items after ``history`` (raw item ids, oldest first; e.g. an anonymous
+        session), as ``recommend``'s frame (``item``, ``score``), without refitting.
+
+        Only the items the model reads count (the last ``max_length``, or ``n_last``). With
+        ``exclude_seen`` the history's items are not candidates. An item the model does not know is refused (``ValueError``) unless
+        ``skip_unknown``, which leaves it out. For a user's own :meth:`sequence` this is
+        ``recommend(user, k)``."""
+        self._check_fitted()
+        k = check_top_k(k, exclude_seen)
+        positions = self._history_positions(history, bool(skip_unknown))
+        scores = self._folded_scores(self._fold_in(positions, np.ones(len(positions))))
+        candidates = np.isfinite(scores)
+        if exclude_seen:
+            candidates[positions] = False
+        order = top_k_candidates(scores, candidates, k)  # the kit's tie rule (recsys_lab.topk)
+        return pd.DataFrame({ITEM: self.data_.items.to_raw(order), "score": scores[order]})
+
+
+class SequenceRecommender(NextItemMixin, TorchRecommender):
     """Shared base of :class:`GRU4Rec` and :class:`SASRec`: sequences, losses, scoring, ``recommend_next``.
 
     ``fit(ratings)`` needs a ``timestamp`` column (numbers or datetimes); every row is an
@@ -246,53 +299,6 @@ class SequenceRecommender(TorchRecommender):
 
     def _folded_scores(self, state: np.ndarray) -> np.ndarray:
         return self.item_factors_ @ state
-
-    # ----- sequences the model never saw ------------------------------------------------
-    def sequence(self, user) -> np.ndarray:
-        """Raw item ids of known user ``user``'s training sequence, oldest first (``recommend``'s input)."""
-        self._check_fitted()
-        user = query_id(user, "user")
-        u = int(self.data_.users.to_index([user], missing="minus1")[0])
-        if u < 0:
-            raise KeyError(f"{type(self).__name__} was not fitted on user {user!r}")
-        return self.data_.items.to_raw(self._seq_items[self._seq_indptr[u]:self._seq_indptr[u + 1]])
-
-    def _history_positions(self, history, skip_unknown: bool) -> np.ndarray:
-        name = type(self).__name__
-        if isinstance(history, (set, frozenset, dict)):
-            raise ValueError(f"history must be ordered (a list of raw item ids, oldest first), got a "
-                             f"{type(history).__name__}")
-        raw = query_ids(history, "history")
-        if len(raw) == 0:
-            raise ValueError(f"the history is empty: give {name} at least one raw item id, oldest first")
-        pos = self.data_.items.to_index(raw, missing="minus1")
-        unknown = np.flatnonzero(pos < 0)
-        if len(unknown) and not skip_unknown:
-            raise ValueError(f"{name} does not know item(s) {raw[unknown][:5].tolist()} (position(s) "
-                             f"{unknown[:5].tolist()} of the history); it continues histories of items it "
-                             f"was trained on: drop them, or pass skip_unknown=True to leave them out")
-        if len(unknown) == len(raw):
-            raise ValueError(f"{name} knows none of the history's items {raw[:5].tolist()}: nothing to continue")
-        return pos[pos >= 0].astype(np.int64)
-
-    def recommend_next(self, history, k: int = 10, exclude_seen: bool = True,
-                       skip_unknown: bool = False) -> pd.DataFrame:
-        """Top-``k`` next items after ``history`` (raw item ids, oldest first; e.g. an anonymous
-        session), as ``recommend``'s frame (``item``, ``score``), without refitting.
-
-        Only the last ``max_length`` items count. With ``exclude_seen`` the history's items are
-        not candidates. An item the model does not know is refused (``ValueError``) unless
-        ``skip_unknown``, which leaves it out. For a user's own :meth:`sequence` this is
-        ``recommend(user, k)``."""
-        self._check_fitted()
-        k = check_top_k(k, exclude_seen)
-        positions = self._history_positions(history, bool(skip_unknown))
-        scores = self._folded_scores(self._fold_in(positions, np.ones(len(positions))))
-        candidates = np.isfinite(scores)
-        if exclude_seen:
-            candidates[positions] = False
-        order = top_k_candidates(scores, candidates, k)  # the kit's tie rule (recsys_lab.topk)
-        return pd.DataFrame({ITEM: self.data_.items.to_raw(order), "score": scores[order]})
 
 
 class GRU4Rec(SequenceRecommender):
