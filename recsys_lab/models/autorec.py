@@ -38,11 +38,10 @@ import torch
 from torch import nn
 
 from ..data.dataset import RatingData
-from ..data.schema import ITEM, RATING, USER
 from .base import Recommender
 from .baselines import BiasBaseline, BiasFallback
 from .ncf import leave_one_out_val_fn
-from .torch_data import RowBatches, TorchRecommender
+from .torch_data import RowBatches, TorchRecommender, known_validation_pairs
 
 
 class AutoRecNet(nn.Module):
@@ -68,7 +67,20 @@ class AutoRecNet(nn.Module):
         return ((self.encoder.weight ** 2).sum() + (self.decoder.weight ** 2).sum()) / 2
 
 
-class ImplicitAutoRec(TorchRecommender):
+class _ItemAutoEncoder(TorchRecommender):
+    """What both AutoRecs share: an :class:`AutoRecNet` of ``n_factors`` hidden units over item
+    rows, trained on shuffled batches of ``batch_size`` items (:class:`RowBatches`)."""
+
+    def _build_network(self, n_users, n_items, generator) -> AutoRecNet:
+        net = AutoRecNet(n_users, int(self.n_factors))
+        net.reset_parameters(generator)
+        return net
+
+    def _train_batches(self, data: RatingData, device) -> RowBatches:
+        return RowBatches(data.n_items, int(self.batch_size), seed=int(self.seed), device=device)
+
+
+class ImplicitAutoRec(_ItemAutoEncoder):
     """An implicit-feedback variant of item-based AutoRec (not the paper's model; see :class:`IAutoRec`).
 
     Every training row is an interaction (its rating is ignored); the loss is the binary
@@ -93,14 +105,6 @@ class ImplicitAutoRec(TorchRecommender):
         x = torch.zeros(data.n_items, data.n_users)
         x[torch.tensor(data.item_index), torch.tensor(data.user_index)] = 1.0
         self._x = x.to(self.device_)
-
-    def _build_network(self, n_users, n_items, generator) -> AutoRecNet:
-        net = AutoRecNet(n_users, int(self.n_factors))
-        net.reset_parameters(generator)
-        return net
-
-    def _train_batches(self, data: RatingData, device) -> RowBatches:
-        return RowBatches(data.n_items, int(self.batch_size), seed=int(self.seed), device=device)
 
     def _batch_loss(self, net: AutoRecNet, batch) -> torch.Tensor:
         (rows,) = batch
@@ -169,7 +173,7 @@ def iautorec_objective(net: AutoRecNet, ratings: torch.Tensor, observed: torch.T
     return (fit + reg * net.penalty()) / n_observed
 
 
-class IAutoRec(BiasFallback, TorchRecommender):
+class IAutoRec(BiasFallback, _ItemAutoEncoder):
     """The paper's item-based AutoRec for explicit ratings (Sedhain et al., 2015): see the module docstring.
 
     Hyper-parameters: ``n_factors`` (hidden units; the paper's best on MovieLens-1M is 500; the
@@ -205,14 +209,6 @@ class IAutoRec(BiasFallback, TorchRecommender):
         bias = BiasBaseline().fit(data)
         self.global_mean_, self.user_bias_, self.item_bias_ = bias.global_mean_, bias.user_bias_, bias.item_bias_
 
-    def _build_network(self, n_users, n_items, generator) -> AutoRecNet:
-        net = AutoRecNet(n_users, int(self.n_factors))
-        net.reset_parameters(generator)
-        return net
-
-    def _train_batches(self, data: RatingData, device) -> RowBatches:
-        return RowBatches(data.n_items, int(self.batch_size), seed=int(self.seed), device=device)
-
     def _batch_loss(self, net: AutoRecNet, batch) -> torch.Tensor:
         (rows,) = batch
         return iautorec_objective(net, self._r[rows], self._mask[rows], float(self.reg),
@@ -221,19 +217,12 @@ class IAutoRec(BiasFallback, TorchRecommender):
     def _val_fn(self, validation: pd.DataFrame, device):
         """Validation MSE (the recorded "loss") and RMSE of the clipped predictions on the pairs
         whose user and item are known."""
-        missing = [c for c in (USER, ITEM, RATING) if c not in validation.columns]
-        if missing:
-            raise ValueError(f"validation frame lacks column(s) {missing}; it has {list(validation.columns)}")
-        u = self.data_.users.to_index(validation[USER].to_numpy(), missing="minus1")
-        i = self.data_.items.to_index(validation[ITEM].to_numpy(), missing="minus1")
-        known = (u >= 0) & (i >= 0)
-        if not known.any():
-            raise ValueError("no validation rating has a user and an item seen in training")
-        items, inverse = np.unique(i[known], return_inverse=True)   # rebuild only the columns asked for
+        u, i, ratings = known_validation_pairs(self, validation)
+        items, inverse = np.unique(i, return_inverse=True)   # rebuild only the columns asked for
         rows = torch.as_tensor(items, dtype=torch.long, device=device)
-        cols = torch.as_tensor(u[known], dtype=torch.long, device=device)
+        cols = torch.as_tensor(u, dtype=torch.long, device=device)
         inverse = torch.as_tensor(inverse, dtype=torch.long, device=device)
-        target = torch.as_tensor(validation[RATING].to_numpy()[known], dtype=torch.float32, device=device)
+        target = torch.as_tensor(ratings, dtype=torch.float32, device=device)
         low, high = self.rating_range_
 
         def val_fn(net):

@@ -45,11 +45,11 @@ import torch
 from torch import nn
 
 from ..data.dataset import RatingData
-from ..data.schema import ITEM, RATING, USER
+from ..data.schema import ITEM
 from ..topk import top_k, top_k_candidates
 from .base import Explanation
 from .baselines import BiasFallback
-from .torch_data import RatingBatches, TorchRecommender
+from .torch_data import RatingBatches, TorchRecommender, known_validation_pairs
 
 INIT_STD = 0.1
 
@@ -237,17 +237,10 @@ class MatrixFactorization(FactorFoldIn, BiasFallback, TorchRecommender):
 
     def _val_fn(self, validation: pd.DataFrame, device):
         """Validation MSE (the recorded "loss") and RMSE on the pairs whose user and item are known."""
-        missing = [c for c in (USER, ITEM, RATING) if c not in validation.columns]
-        if missing:
-            raise ValueError(f"validation frame lacks column(s) {missing}; it has {list(validation.columns)}")
-        u = self.data_.users.to_index(validation[USER].to_numpy(), missing="minus1")
-        i = self.data_.items.to_index(validation[ITEM].to_numpy(), missing="minus1")
-        known = (u >= 0) & (i >= 0)
-        if not known.any():
-            raise ValueError("no validation rating has a user and an item seen in training")
-        users = torch.as_tensor(u[known], dtype=torch.long, device=device)
-        items = torch.as_tensor(i[known], dtype=torch.long, device=device)
-        target = torch.as_tensor(validation[RATING].to_numpy()[known], dtype=torch.float32, device=device)
+        u, i, ratings = known_validation_pairs(self, validation)
+        users = torch.as_tensor(u, dtype=torch.long, device=device)
+        items = torch.as_tensor(i, dtype=torch.long, device=device)
+        target = torch.as_tensor(ratings, dtype=torch.float32, device=device)
         low, high = self.rating_range_
 
         def val_fn(net):

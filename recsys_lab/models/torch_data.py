@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.schema import RATING, check_ratings_frame
+from ..data.schema import ITEM, RATING, USER, check_ratings_frame
 from ..network import one_thread
 from .base import Recommender
 
@@ -306,6 +306,26 @@ def _ids_to_saveable(ids: np.ndarray):
     if all(isinstance(x, str) for x in ids):
         return [str(x) for x in ids]
     raise ValueError(f"can only save models whose raw ids are integers or strings, got dtype {ids.dtype}")
+
+
+def known_validation_pairs(model: Recommender, validation: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The validation ratings whose user and item ``model`` saw in training, as training positions.
+
+    ``model``: a fitted recommender (its ``data_`` holds the training id maps); ``validation``: a
+    frame with ``user``, ``item`` and ``rating`` columns, ``n`` rows. Returns ``(users, items,
+    ratings)``, three arrays of shape ``(m,)`` with ``m <= n``: the positions of the kept rows'
+    users and items and their ratings, in the frame's row order; a row with an unknown user or
+    item is dropped. Raises ``ValueError`` if a column is missing or no row is left.
+    """
+    missing = [c for c in (USER, ITEM, RATING) if c not in validation.columns]
+    if missing:
+        raise ValueError(f"validation frame lacks column(s) {missing}; it has {list(validation.columns)}")
+    u = model.data_.users.to_index(validation[USER].to_numpy(), missing="minus1")
+    i = model.data_.items.to_index(validation[ITEM].to_numpy(), missing="minus1")
+    known = (u >= 0) & (i >= 0)
+    if not known.any():
+        raise ValueError("no validation rating has a user and an item seen in training")
+    return u[known], i[known], validation[RATING].to_numpy()[known]
 
 
 class TorchRecommender(Recommender):
