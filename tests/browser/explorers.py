@@ -210,6 +210,8 @@ EXPLORERS = [
     Explorer("12_hybrids_cold_start.ipynb", "RecommendationExplorer(", Button("new user"), "text",
              area=".widget-html", expect="served for you"),
     Explorer("14_attention.ipynb", "AttentionExplorer(", Checkbox("causal mask"), "image"),
+    Explorer("15_sequences.ipynb", "NextMovieExplorer(", TextBox("history (oldest first)", "2571, 4993, 5952"), "text",
+             area=".widget-html", expect="Lord of the Rings"),
 ]
 
 
