@@ -80,6 +80,9 @@ def test_bad_histories_name_what_is_wrong(fitted, typed, message):
     (dict(k=True), r"k must be a whole number in \[1, 10\], got True"),
     (dict(k=2.5), r"k must be a whole number in \[1, 10\], got 2.5"),
     (dict(history="1, 2"), "history must be a list of movie ids"),
+    (dict(history=None), "history must be a list of movie ids, oldest first, got NoneType"),
+    (dict(history=7), "history must be a list of movie ids, oldest first, got int"),
+    (dict(history={1, 2}), "history must be a list of movie ids, oldest first, got set"),
     (dict(history=[1, 99]), "movie 99, is not in the models' catalogue"),
     (dict(explain="SASRec"), "explain must be a fitted SASRec"),
 ])

@@ -93,7 +93,7 @@ class NextMovieExplorer(Explorer):
                 f"k must be a whole number in [1, {MAX_K}], got {k!r}")
         require(explain is None or callable(getattr(explain, "attention", None)),
                 f"explain must be a fitted SASRec (it has attention(history)) or None, got {type(explain).__name__}")
-        require(not isinstance(history, (str, set, frozenset, dict)),
+        require(isinstance(history, (list, tuple, np.ndarray, pd.Series)) and np.ndim(history) == 1,
                 f"history must be a list of movie ids, oldest first, got {type(history).__name__}")
         self.models, self.explain = models, explain
         self.titles = movies.set_index(ITEM)["title"]
