@@ -100,26 +100,39 @@ def check_shrinkage_helps(answer, train, test):
         print("❌ is it worse without shrinkage?: answer with a bool (yes or no as a Python bool).")
         return Verdict(False)
     return check_answer(answer, _worse(train, test), "is it worse without shrinkage?",
-                        hint="compare your RMSE with the default model's, from section 3.")
+                        hint="compare your RMSE with the default model's, from section 4.")
 
 
-# 00.5 · open question with a checkable part: the best-rated movie ---------------------------
-def _best_50():
-    return int(top_rated(_ratings(), load_movielens().movies, n=1, min_ratings=50).item.iloc[0])
+# 00.5 · open question with a checkable part: the best-rated movie -------------------------
+MIN_RATINGS = 20   # the threshold of exercise 3 (section 3 prints the top with 50+ ratings, not this one)
 
 
-def _best_any():
-    return int(top_rated(_ratings(), load_movielens().movies, n=1, min_ratings=1).item.iloc[0])
+def _top(min_ratings):
+    return int(top_rated(_ratings(), load_movielens().movies, n=1, min_ratings=min_ratings).item.iloc[0])
+
+
+def _best():
+    return _top(MIN_RATINGS)
 
 
 def _most_rated():
     return int(_ratings().item.value_counts().sort_index().idxmax())
 
 
-@register("00.5", solution=_best_50, wrong=lambda: [_best_any(), _most_rated()])
+def _best_wrong():
+    return [_top(MIN_RATINGS + 1), _top(50), _top(1), _most_rated()]
+
+
+@register("00.5", solution=_best, wrong=_best_wrong)
 def check_best_rated(answer):
-    """Item id of the movie with the highest mean rating among those with at least 50 ratings."""
-    return check_answer(answer, _best_50(), "best-rated movie with 50+ ratings", atol=0, rtol=0, mistakes=[
-        (_best_any(), "that movie tops the list with very few ratings: ask for min_ratings=50."),
-        (_most_rated(), "that is the most-*rated* movie; the question asks for the highest mean rating."),
-    ], hint="top_rated(ml.ratings, ml.movies, n=1, min_ratings=50).")
+    """Item id of the movie with the highest (undamped) mean rating among those with at least 20 ratings."""
+    mistakes = [(_top(1), "that movie tops the list on very few ratings: keep only movies with at least 20."),
+                (_most_rated(), "that is the most-*rated* movie; the question asks for the highest mean rating.")]
+    if _top(MIN_RATINGS + 1) == _top(50):
+        mistakes.insert(0, (_top(50), "that is the top with more than 20 ratings (or with 50 or more, as in section 3): "
+                                      "'at least 20' includes the movies with exactly 20."))
+    else:
+        mistakes += [(_top(MIN_RATINGS + 1), "'at least 20' includes the movies with exactly 20."),
+                     (_top(50), "that is the top with 50 or more ratings, as in section 3; the question asks for 20.")]
+    return check_answer(answer, _best(), "best-rated movie with 20+ ratings", atol=0, rtol=0, mistakes=mistakes,
+                        hint="top_rated's min_ratings is the smallest count a movie may have; use no damping.")

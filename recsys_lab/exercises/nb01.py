@@ -32,10 +32,10 @@ def check_bias(answer):
     """The bias b with sigmoid(w.x + b) = 0.9 for w = (2, -1), x = (1, 1)."""
     logit = math.log(TARGET / (1 - TARGET))
     return check_answer(answer, _bias(), "the bias", atol=1e-6, mistakes=[
-        (logit, "that makes z = w.x + b equal logit(0.9) only if w.x were 0: subtract w.x."),
+        (logit, "that is the z the sigmoid needs; b is only part of z, and w.x is the other part."),
         (TARGET, "0.9 is the neuron's *output*; b lives inside the sigmoid: invert it first."),
-        (logit + float(W @ X), "the sign of w.x: b = logit(0.9) - w.x."),
-    ], hint="b = logit(0.9) - w.x, with logit(p) = log(p / (1 - p)).")
+        (logit + float(W @ X), "check the sign: with your b, is w.x + b the z that the sigmoid needs?"),
+    ], hint="two steps: find the z with sigmoid(z) = 0.9, then the b that makes w.x + b equal that z.")
 
 
 # 01.2 · change the code: the derivative of softplus ----------------------------------------
@@ -57,9 +57,11 @@ def check_softplus_grad(answer):
                         atol=1e-6, mistakes=[
         (np.logaddexp(0.0, Z_GRID), "those are softplus's *values*; differentiate log(1 + e^z) first."),
         (act.relu_grad(Z_GRID), "that is ReLU's step; softplus is smooth, its slope moves gradually from 0 to 1."),
-        (act.sigmoid_grad(Z_GRID), "that is the sigmoid's derivative, one step too far: the slope of softplus is itself one of section 2's functions."),
+        (act.sigmoid_grad(Z_GRID), "those values peak at z = 0 and fall on both sides; the slope of softplus keeps growing with z: "
+                                   "one differentiation too many?"),
         (act.sigmoid(-Z_GRID), "the sign of z: the slope must grow with z (softplus is convex)."),
-    ], hint="d/dz log(1 + e^z) = e^z / (1 + e^z): between 0 and 1, increasing in z.")
+    ], hint="differentiate log(u) with u = 1 + e^z (chain rule); the result lies between 0 and 1, grows with z, "
+            "and has the shape of one of section 2's curves.")
 
 
 # 01.3 · open question with a checkable part: the chain rule through 5 tanh neurons ----------
@@ -85,7 +87,8 @@ def check_chain_gradient(answer):
     """d a_5 / d a_0 for a_l = tanh(2 a_{l-1}), a_0 = 0.5 (reference: act.chain_gradient)."""
     return check_answer(answer, _chain(), "∂a_5/∂a_0", rtol=1e-6, atol=0, mistakes=[
         (_chain_no_weight(), "each factor is w * f'(z): the weight 2 is missing."),
-        (2.0 ** 5, "that is the product of the weights only; multiply by tanh'(z) = 1 - tanh(z)^2 at each layer too."),
+        (2.0 ** 5, "that is the product of the weights only; each layer's factor also holds the slope of tanh at that layer's z."),
         (-_chain(), "the sign: every factor w * tanh'(z) is positive here."),
         (float(act.chain_gradient("tanh", 1, x=0.5, weight=2.0)[-1]), "that is one layer; run the loop 5 times."),
-    ], hint="inside the loop: z = 2 * a; factor *= 2 * (1 - tanh(z)**2); a = tanh(z).")
+    ], hint="one loop over the 5 layers: compute the layer's z from the previous output, multiply the running "
+            "product by that layer's factor w f'(z), then compute the layer's output; the result is positive and below 1.")
