@@ -92,6 +92,17 @@ class ClaimFailed(AssertionError):
     """A sentence of a notebook's prose is no longer true of the numbers it rests on."""
 
 
+def _truth(condition) -> bool:
+    """``condition`` as one bool; a TypeError for arrays of many values and for anything not a bool."""
+    if isinstance(condition, np.ndarray) and condition.shape != ():
+        raise TypeError(f"claim needs one truth value, got an array of shape {condition.shape}: "
+                        f"use .all() or .any() to say which claim you mean")
+    if not isinstance(condition, (bool, np.bool_)) and not isinstance(condition, np.ndarray):
+        raise TypeError(f"claim needs a bool computed from the numbers, got {type(condition).__name__}; "
+                        f"a claim that cannot be false is no check")
+    return bool(condition)
+
+
 def claim(condition, statement: str, **evidence) -> None:
     """Assert a comparative sentence of the prose, right after the numbers it rests on.
 
@@ -102,12 +113,7 @@ def claim(condition, statement: str, **evidence) -> None:
     CI, fail) when it does not. Where the claim is about noise, pass the interval, not the point
     estimate: ``claim(lo > 0, "B beats A", low=lo, high=hi)``.
     """
-    if isinstance(condition, np.ndarray) and condition.shape != ():
-        raise TypeError(f"claim needs one truth value, got an array of shape {condition.shape}: "
-                        f"use .all() or .any() to say which claim you mean")
-    if not isinstance(condition, (bool, np.bool_)) and not isinstance(condition, np.ndarray):
-        raise TypeError(f"claim needs a bool computed from the numbers, got {type(condition).__name__}; "
-                        f"a claim that cannot be false is no check")
+    _truth(condition)
     shown = ", ".join(f"{k}={v:.4f}" if isinstance(v, (float, np.floating)) else f"{k}={v}"
                       for k, v in evidence.items())
     line = statement + (f" ({shown})" if shown else "")
@@ -115,6 +121,55 @@ def claim(condition, statement: str, **evidence) -> None:
         raise ClaimFailed(f"the prose says '{statement}', but the numbers say otherwise"
                           + (f": {shown}" if shown else ""))
     print(f"✔ claim: {line}")
+
+
+
+def claim_at_seed(seed, condition, statement: str, *, committed=0, seed_name: str = "SEED", **evidence) -> bool:
+    """A sentence the prose states for the committed seed only: a :func:`claim` there, a report elsewhere.
+
+    Some sentences describe one run (one user's list, one refit's tuned knob), not a conclusion that
+    holds at every seed. At ``seed == committed`` this asserts ``condition`` like :func:`claim` (the
+    printed statement is prefixed with ``"at {seed_name} = {committed}, "``); at any other seed it only
+    prints whether the sentence holds there, so a learner who changes the seed is told, not stopped.
+    Returns ``bool(condition)``.
+    """
+    if seed == committed:
+        claim(condition, f"at {seed_name} = {committed}, {statement}", **evidence)
+        return True
+    holds = _truth(condition)
+    print(f"{seed_name} = {seed}: {'holds' if holds else 'does NOT hold'} here "
+          f"(asserted at {seed_name} = {committed} only): {statement}")
+    return holds
+
+
+def reproduces_row(table, row, columns, live, what: str, *, applies: bool = True, atol: float = 1e-4,
+                   row_name: str = "SEED") -> bool:
+    """Check that this run reproduces its row of a recorded re-run table, when it is one of the rows.
+
+    A notebook that quotes other seeds' numbers records them in a table (``pandas.DataFrame``, one row
+    per seed, cells numbers or tuples of numbers). When ``row`` is in ``table.index`` and ``applies``
+    (the notebook's other parameters are the committed ones), the live values ``live`` (a value or a
+    list of values, flattened in order) must equal ``table.loc[row, columns]`` (a column name or a
+    list of them) within ``atol``, else :class:`ClaimFailed`; otherwise it prints why nothing is
+    checked. Returns True when checked and reproduced, False when not applicable.
+    """
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise KeyError(f"reproduces_row: no column {missing} in the table (it has {list(table.columns)})")
+    if row not in table.index or not applies:
+        why = f"{row_name} = {row} is not one of the table's rows" if row not in table.index else \
+            "the notebook's parameters are not the committed ones"
+        print(f"not checked ({why}): {what}")
+        return False
+    got = np.hstack([np.hstack([v]) for v in (live if isinstance(live, list) else [live])]).astype(float)
+    want = np.hstack([np.hstack([v]) for v in table.loc[row, columns].tolist()]).astype(float)
+    if got.shape != want.shape:
+        raise ValueError(f"reproduces_row: {got.size} live values for {want.size} recorded ones ({what})")
+    claim(bool(np.allclose(got, want, atol=atol)),
+          f"this run ({row_name} = {row}) reproduces its row of the table: {what}",
+          largest_gap=float(np.max(np.abs(got - want))) if got.size else 0.0)
+    return True
 
 
 def _is_placeholder(answer) -> bool:

@@ -56,3 +56,50 @@ def test_check_answer_hints_without_revealing_the_value(capsys):
     assert not check_answer(3.5, 4.429, "mean", mistakes=[(3.5, "that is the mean of all ratings")])
     assert "mean of all ratings" in capsys.readouterr().out
     assert check_answer(True, True, "better?") and not check_answer(False, True, "better?")
+
+
+def test_claim_at_seed_asserts_at_the_committed_seed_and_reports_elsewhere(capsys):
+    import pytest
+    from recsys_lab.checks import ClaimFailed, claim_at_seed
+
+    assert claim_at_seed(0, True, "user 42 gets Toy Story", rank=1)
+    assert capsys.readouterr().out == "✔ claim: at SEED = 0, user 42 gets Toy Story (rank=1)\n"
+    with pytest.raises(ClaimFailed, match="at SEED = 0, user 42 gets Toy Story"):
+        claim_at_seed(0, False, "user 42 gets Toy Story")
+    assert not claim_at_seed(3, False, "user 42 gets Toy Story")          # reported, not raised
+    assert capsys.readouterr().out == ("SEED = 3: does NOT hold here (asserted at SEED = 0 only): "
+                                       "user 42 gets Toy Story\n")
+    assert claim_at_seed(5, np.bool_(True), "it holds", committed=5, seed_name="MODEL_SEED")
+    assert "at MODEL_SEED = 5, it holds" in capsys.readouterr().out
+    assert claim_at_seed(1, True, "x", committed=5, seed_name="MODEL_SEED")
+    assert capsys.readouterr().out.startswith("MODEL_SEED = 1: holds here (asserted at MODEL_SEED = 5 only)")
+    for seed in (0, 1):                                                    # a non-bool is refused at any seed
+        with pytest.raises(TypeError, match="cannot be false"):
+            claim_at_seed(seed, "yes", "a string is not evidence")
+        with pytest.raises(TypeError, match="one truth value"):
+            claim_at_seed(seed, np.array([True, False]), "ambiguous")
+
+
+def test_reproduces_row_checks_only_the_recorded_rows(capsys):
+    import pandas as pd
+    import pytest
+    from recsys_lab.checks import ClaimFailed, reproduces_row
+
+    table = pd.DataFrame({"gap": [(-0.01, -0.02, 0.0), (0.02, 0.01, 0.03)], "count": [3, 4]},
+                         index=pd.RangeIndex(2, name="SEED"))
+    assert reproduces_row(table, 1, ["gap", "count"], [(0.02, 0.01, 0.03), 4], "the gap and the count")
+    assert "this run (SEED = 1) reproduces its row of the table: the gap and the count" in capsys.readouterr().out
+    assert reproduces_row(table, 0, "count", 3, "the count")
+    with pytest.raises(ClaimFailed, match="reproduces its row"):
+        reproduces_row(table, 1, ["gap", "count"], [(0.02, 0.01, 0.03), 5], "the gap and the count")
+    with pytest.raises(ClaimFailed):
+        reproduces_row(table, 0, "gap", (-0.01, -0.02, 0.001), "the gap", atol=1e-4)
+    assert reproduces_row(table, 0, "gap", (-0.01, -0.02, 0.001), "the gap", atol=2e-3)
+    assert not reproduces_row(table, 7, "count", 99, "the count")          # not a row: said, not checked
+    assert "SEED = 7 is not one of the table's rows" in capsys.readouterr().out
+    assert not reproduces_row(table, 1, "count", 99, "the count", applies=False)
+    assert "parameters are not the committed ones" in capsys.readouterr().out
+    with pytest.raises(KeyError, match="no column"):
+        reproduces_row(table, 0, "rmse", 1.0, "a typo")
+    with pytest.raises(ValueError, match="2 live values for 3"):
+        reproduces_row(table, 0, "gap", [1.0, 2.0], "too few")
