@@ -6,7 +6,7 @@ import torch
 
 from ..checks import Verdict, check_answer
 from ..optimizers import SGD
-from ..surfaces import SURFACES
+from ..surfaces import SURFACES, Surface
 from . import register
 
 THETA, BUFFER, GRAD = (1.0, -2.0), (0.5, 0.5), (0.2, -0.4)
@@ -190,26 +190,47 @@ def check_polynomial_schedule(answer):
     return Verdict(False)
 
 
-# 04.4 · open question with a checkable part: the largest stable learning rate ---------------------
+# 04.4 · open question with a checkable part: the largest stable learning rate of a tilted bowl -----------
+def tilted(x, y):
+    """``x² + x y + 3 y²``: a bowl whose steep and flat directions are not the axes; minimum 0 at (0, 0)."""
+    return x * x + x * y + 3 * y * y
+
+
+def tilted_grad(x, y):
+    """``(2 x + y,  x + 6 y)``."""
+    return 2 * x + y, x + 6 * y
+
+
+TILTED = Surface("tilted", "Tilted bowl x² + xy + 3y²", tilted, tilted_grad, ((0.0, 0.0),),
+                 (-2.5, 2.5), (-1.5, 1.5), (-2.0, 1.0), 100)
+
+
+def _curvatures():
+    hessian = torch.autograd.functional.hessian(lambda v: TILTED.f(v[0], v[1]), torch.zeros(2, dtype=torch.float64))
+    return torch.linalg.eigvalsh(hessian)
+
+
 def _stable_limit():
-    quad = SURFACES["quadratic"]
-    hessian = torch.autograd.functional.hessian(lambda v: quad.f(v[0], v[1]), torch.zeros(2, dtype=torch.float64))
-    return float(2 / torch.linalg.eigvalsh(hessian).max())
+    return float(2 / _curvatures().max())
 
 
 def _limit_wrong():
+    eig = _curvatures()
     quad = SURFACES["quadratic"]
-    hessian = torch.autograd.functional.hessian(lambda v: quad.f(v[0], v[1]), torch.zeros(2, dtype=torch.float64))
-    eig = torch.linalg.eigvalsh(hessian)
-    return [float(2 / eig.min()), float(1 / eig.max()), 1.0]
+    quad_hessian = torch.autograd.functional.hessian(lambda v: quad.f(v[0], v[1]), torch.zeros(2, dtype=torch.float64))
+    return [float(2 / eig.min()), float(1 / eig.max()), 2 / 6.0, float(2 / torch.linalg.eigvalsh(quad_hessian).max())]
 
 
 @register("04.4", solution=_stable_limit, wrong=_limit_wrong)
 def check_stable_learning_rate(answer):
-    """The largest learning rate for which plain gradient descent converges on the notebook's
-    quadratic surface, within 2 % (reference: 2 / the largest Hessian eigenvalue, by autograd)."""
+    """The largest learning rate for which plain gradient descent converges on ``TILTED``,
+    ``x² + x y + 3 y²``, within 2 % (reference: 2 / the largest Hessian eigenvalue, by autograd)."""
     wrong = _limit_wrong()
     return check_answer(answer, _stable_limit(), "largest stable learning rate", rtol=0.02, atol=0, mistakes=[
-        (wrong[0], "that is the limit along the *flat* direction x; the steep direction y diverges first."),
-        (wrong[1], "that rate reaches the minimum along y in one step; the limit is where |1 − ηλ| reaches 1."),
-    ], hint="each step multiplies y by (1 − η κ); it diverges once |1 − η κ| > 1.")
+        (wrong[0], "that is the limit along the *flat* direction; the steep direction diverges first."),
+        (wrong[1], "that rate empties the steep direction in one step; the limit is where |1 − ηλ| reaches 1."),
+        (wrong[2], "6 is the curvature along the y axis, but the x·y term turns the bowl: the steepest curvature is "
+                   "the Hessian's largest eigenvalue, a little more than 6."),
+        (wrong[3], "that is section 3's limit for `quad`, not for the tilted bowl."),
+    ], hint="the Hessian of x² + xy + 3y² is constant; along its eigenvector of eigenvalue λ each step multiplies the "
+            "error by (1 − ηλ).")

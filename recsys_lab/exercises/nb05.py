@@ -129,7 +129,10 @@ def check_early_stopping_rule(answer):
     return Verdict(True)
 
 
-# 05.4 · open question with a checkable part: a seed where early stopping loses ----------------------
+# 05.4 · open question with a checkable part: a seed, outside section 6's table, where early stopping loses ------
+TABLE_SEEDS = range(6)      # the seeds section 6 runs and prints (N_SEEDS = 6): their answers are on screen
+
+
 @lru_cache(maxsize=64)
 def _test_mse(seed, remedy):
     import torch
@@ -142,28 +145,33 @@ def _loses(seed):
     return _test_mse(seed, "early stopping") > _test_mse(seed, "no remedy")
 
 
-def _first_losing_seed():
-    return next(s for s in range(100) if _loses(s))
+def _first_losing_seed(start=len(TABLE_SEEDS)):
+    return next(s for s in range(start, start + 100) if _loses(s))
 
 
-def _winning_seeds():
-    return [s for s in range(3) if not _loses(s)][:2]
+def _wrong_seeds():
+    winning = next(s for s in range(len(TABLE_SEEDS), len(TABLE_SEEDS) + 100) if not _loses(s))
+    return [_first_losing_seed(start=0), winning]      # a seed the table already shows; a seed where it wins
 
 
-@register("05.4", solution=_first_losing_seed, wrong=_winning_seeds)
+@register("05.4", solution=_first_losing_seed, wrong=_wrong_seeds)
 def check_early_stopping_loses(answer):
-    """A seed whose test MSE (notebook 05, section 6, ``remedy_run``) is higher with early stopping
-    than with no remedy."""
-    what = "a seed where early stopping loses"
+    """A seed of 6 or above (not in section 6's table) whose test MSE (``remedy_run``) is higher with
+    early stopping than with no remedy."""
+    what = "a seed the remedies table does not show, where early stopping loses"
     if answer is ... or answer is None:
         print(f"⏳ {what}: not answered yet — replace the `...` with your code.")
         return Verdict(False)
     if isinstance(answer, bool) or not isinstance(answer, int) or answer < 0:
         print(f"❌ {what}: expected a seed, a whole number >= 0, got {answer!r}.")
         return Verdict(False)
+    if answer in TABLE_SEEDS:
+        print(f"❌ {what}: seed {answer} is one of the seeds the remedies table already shows; "
+              f"find one it does not show, with remedy_run.")
+        return Verdict(False)
     if _loses(answer):
         print(f"✅ {what}: correct — on seed {answer} early stopping's test MSE is above no remedy's.")
         return Verdict(True)
-    print(f"❌ {what}: on seed {answer} early stopping does at least as well as no remedy. Look at the table of "
-          f"section 6, or try other seeds with remedy_run(seed, 'early stopping').")
+    print(f"❌ {what}: on seed {answer} early stopping does at least as well as no remedy. Try other seeds with "
+          f"remedy_run(seed, 'early stopping')[0] and remedy_run(seed, 'no remedy')[0].")
     return Verdict(False)
