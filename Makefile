@@ -37,6 +37,17 @@ $(CHROMIUM):
 		"'sudo apt-get update && sudo apt-get install -y chromium' once, then make test again."; exit 1; }
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
+# Same numbers on every machine: torch, MKL, oneDNN, OpenBLAS and numpy pick AVX2 or AVX-512 kernels
+# from the CPU they find, and those add in different orders. Every command below runs with the AVX2
+# ones (recsys_lab/reproducibility.py explains; tests/test_reproducibility.py checks this block).
+ifeq ($(shell uname -m),x86_64)
+export ATEN_CPU_CAPABILITY := avx2
+export MKL_CBWR := AVX2,STRICT
+export ONEDNN_MAX_CPU_ISA := AVX2
+export OPENBLAS_CORETYPE := Haswell
+export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
+endif
+
 # Every number a notebook prints must be a property of the code and the data, not of the BLAS /
 # OpenMP thread count: the notebooks are validated against their stored outputs twice, with 2
 # threads and with 1 (the unit tests fit the models in subprocesses with both, tests/test_determinism.py).

@@ -117,8 +117,12 @@ def timed(fn, *args, repeat: int = 5, **kwargs) -> float:
 def machine_note() -> str:
     import os
 
+    from recsys_lab.reproducibility import applies, unpinned
+
+    kernels = "" if not applies() else " CPU kernels: AVX2 (pinned)" if not unpinned() else \
+        f" CPU kernels NOT pinned ({'; '.join(unpinned())})"
     return (f"Machine: {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
-            f"{platform.machine()}; generated {time.strftime('%Y-%m-%d')}.")
+            f"{platform.machine()}; generated {time.strftime('%Y-%m-%d')}.{kernels}")
 
 
 def search_record(results: dict) -> dict:

@@ -92,6 +92,12 @@ class ClaimFailed(AssertionError):
     """A sentence of a notebook's prose is no longer true of the numbers it rests on."""
 
 
+def _shown(evidence: dict) -> str:
+    """``k=v, ...`` with floats rounded to 4 places."""
+    return ", ".join(f"{k}={v:.4f}" if isinstance(v, (float, np.floating)) else f"{k}={v}"
+                     for k, v in evidence.items())
+
+
 def _truth(condition) -> bool:
     """``condition`` as one bool; a TypeError for arrays of many values and for anything not a bool."""
     if isinstance(condition, np.ndarray) and condition.shape != ():
@@ -114,8 +120,7 @@ def claim(condition, statement: str, **evidence) -> None:
     estimate: ``claim(lo > 0, "B beats A", low=lo, high=hi)``.
     """
     _truth(condition)
-    shown = ", ".join(f"{k}={v:.4f}" if isinstance(v, (float, np.floating)) else f"{k}={v}"
-                      for k, v in evidence.items())
+    shown = _shown(evidence)
     line = statement + (f" ({shown})" if shown else "")
     if not bool(condition):
         raise ClaimFailed(f"the prose says '{statement}', but the numbers say otherwise"
@@ -124,26 +129,28 @@ def claim(condition, statement: str, **evidence) -> None:
 
 
 
-def claim_at_seed(seed, condition, statement: str, *, committed=0, seed_name: str = "SEED", **evidence) -> bool:
+def claim_at_seed(seed, condition, statement: str, *, committed=0, seed_name: str = "seed", **evidence) -> bool:
     """A sentence the prose states for the committed seed only: a :func:`claim` there, a report elsewhere.
 
     Some sentences describe one run (one user's list, one refit's tuned knob), not a conclusion that
     holds at every seed. At ``seed == committed`` this asserts ``condition`` like :func:`claim` (the
     printed statement is prefixed with ``"at {seed_name} = {committed}, "``); at any other seed it only
-    prints whether the sentence holds there, so a learner who changes the seed is told, not stopped.
+    prints whether the sentence holds there, with the evidence, so a learner who changes the seed is
+    told, not stopped. ``seed_name``: the notebook's name for that seed (``"SEED"``, ``"MODEL_SEED"``).
     Returns ``bool(condition)``.
     """
     if seed == committed:
         claim(condition, f"at {seed_name} = {committed}, {statement}", **evidence)
         return True
     holds = _truth(condition)
+    shown = _shown(evidence)
     print(f"{seed_name} = {seed}: {'holds' if holds else 'does NOT hold'} here "
-          f"(asserted at {seed_name} = {committed} only): {statement}")
+          f"(asserted at {seed_name} = {committed} only): {statement}" + (f" ({shown})" if shown else ""))
     return holds
 
 
-def reproduces_row(table, row, columns, live, what: str, *, applies: bool = True, atol: float = 1e-4,
-                   row_name: str = "SEED") -> bool:
+def reproduces_row(table, row, columns, live, what: str | None = None, *, applies: bool = True,
+                   atol: float = 1e-4, row_name: str = "SEED") -> bool:
     """Check that this run reproduces its row of a recorded re-run table, when it is one of the rows.
 
     A notebook that quotes other seeds' numbers records them in a table (``pandas.DataFrame``, one row
@@ -151,9 +158,11 @@ def reproduces_row(table, row, columns, live, what: str, *, applies: bool = True
     (the notebook's other parameters are the committed ones), the live values ``live`` (a value or a
     list of values, flattened in order) must equal ``table.loc[row, columns]`` (a column name or a
     list of them) within ``atol``, else :class:`ClaimFailed`; otherwise it prints why nothing is
-    checked. Returns True when checked and reproduced, False when not applicable.
+    checked. ``what`` names the values in the printed line (default: the column names). Returns True
+    when checked and reproduced, False when not applicable.
     """
     columns = [columns] if isinstance(columns, str) else list(columns)
+    what = what if what is not None else ", ".join(map(str, columns))
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise KeyError(f"reproduces_row: no column {missing} in the table (it has {list(table.columns)})")

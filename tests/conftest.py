@@ -1,5 +1,13 @@
 """Shared, seeded fixtures."""
-import pandas as pd
+import os
+
+from recsys_lab.reproducibility import PINNED, applies
+
+if applies():  # `make test` exports these; a bare `pytest` gets them too, before numpy and torch load
+    for _name, _value in PINNED.items():
+        os.environ.setdefault(_name, _value)
+
+import pandas as pd  # noqa: E402
 import pytest
 
 from recsys_lab.data import load_movielens, make_synthetic_ratings

@@ -62,13 +62,13 @@ def test_claim_at_seed_asserts_at_the_committed_seed_and_reports_elsewhere(capsy
     import pytest
     from recsys_lab.checks import ClaimFailed, claim_at_seed
 
-    assert claim_at_seed(0, True, "user 42 gets Toy Story", rank=1)
+    assert claim_at_seed(0, True, "user 42 gets Toy Story", rank=1, seed_name="SEED")
     assert capsys.readouterr().out == "✔ claim: at SEED = 0, user 42 gets Toy Story (rank=1)\n"
-    with pytest.raises(ClaimFailed, match="at SEED = 0, user 42 gets Toy Story"):
+    with pytest.raises(ClaimFailed, match="at seed = 0, user 42 gets Toy Story"):
         claim_at_seed(0, False, "user 42 gets Toy Story")
-    assert not claim_at_seed(3, False, "user 42 gets Toy Story")          # reported, not raised
-    assert capsys.readouterr().out == ("SEED = 3: does NOT hold here (asserted at SEED = 0 only): "
-                                       "user 42 gets Toy Story\n")
+    assert not claim_at_seed(3, False, "user 42 gets Toy Story", rank=0.25)   # reported, not raised
+    assert capsys.readouterr().out == ("seed = 3: does NOT hold here (asserted at seed = 0 only): "
+                                       "user 42 gets Toy Story (rank=0.2500)\n")
     assert claim_at_seed(5, np.bool_(True), "it holds", committed=5, seed_name="MODEL_SEED")
     assert "at MODEL_SEED = 5, it holds" in capsys.readouterr().out
     assert claim_at_seed(1, True, "x", committed=5, seed_name="MODEL_SEED")
@@ -89,7 +89,8 @@ def test_reproduces_row_checks_only_the_recorded_rows(capsys):
                          index=pd.RangeIndex(2, name="SEED"))
     assert reproduces_row(table, 1, ["gap", "count"], [(0.02, 0.01, 0.03), 4], "the gap and the count")
     assert "this run (SEED = 1) reproduces its row of the table: the gap and the count" in capsys.readouterr().out
-    assert reproduces_row(table, 0, "count", 3, "the count")
+    assert reproduces_row(table, 0, "count", 3)
+    assert "reproduces its row of the table: count (largest_gap=0.0000)" in capsys.readouterr().out
     with pytest.raises(ClaimFailed, match="reproduces its row"):
         reproduces_row(table, 1, ["gap", "count"], [(0.02, 0.01, 0.03), 5], "the gap and the count")
     with pytest.raises(ClaimFailed):

@@ -85,3 +85,40 @@ def test_bad_reg_is_refused(tiny_ratings):
         ease_weights(np.ones((2, 2)), reg=-1.0)
     with pytest.raises(KeyError, match="nothing to explain"):
         EASE(reg=1.0).fit(tiny_ratings).explain(1, 999)
+
+
+@pytest.mark.parametrize("solver", ["cholesky", "woodbury", "auto"])
+def test_every_solver_gives_the_hand_weights(solver):
+    X = np.array([[1, 1, 0], [1, 0, 1], [1, 0, 0]], dtype=float)
+    np.testing.assert_allclose(ease_weights(X, reg=1.0, solver=solver), HAND_B, atol=1e-12)
+    wide = np.array([[1, 1, 0, 1], [0, 1, 1, 0]], dtype=float)           # 2 users < 4 items
+    reference = np.linalg.inv(wide.T @ wide + 0.5 * np.eye(4))           # numpy's general inverse
+    B = ease_weights(wide, reg=0.5, solver=solver)
+    np.testing.assert_allclose(B, np.where(np.eye(4) == 1, 0.0, -reference / np.diag(reference)), atol=1e-12)
+
+
+def test_woodbury_equals_cholesky_and_ranks_alike(synthetic):
+    """Fewer users than items: "auto" takes the Woodbury path; its weights and lists are the Cholesky ones."""
+    wide = synthetic.ratings[synthetic.ratings.user < synthetic.ratings.user.min() + 12]
+    chol, wood = EASE(reg=3.0, solver="cholesky").fit(wide), EASE(reg=3.0).fit(wide)
+    assert wood.seen_.shape[0] < wood.seen_.shape[1]
+    np.testing.assert_allclose(wood.weights_, chol.weights_, atol=1e-12)
+    np.testing.assert_allclose(ease_weights(wood.seen_, 3.0), ease_weights(wood.seen_, 3.0, "woodbury"), atol=0)
+    for user in wide.user.unique()[:5]:
+        assert wood.recommend(user, k=10).item.tolist() == chol.recommend(user, k=10).item.tolist()
+
+
+def test_float32_is_close_to_float64_and_half_the_memory(synthetic):
+    for solver in ("cholesky", "woodbury"):
+        f64 = ease_weights(EASE().fit(synthetic.ratings).seen_, 3.0, solver)
+        f32 = ease_weights(EASE().fit(synthetic.ratings).seen_, 3.0, solver, dtype="float32")
+        assert f32.dtype == np.float32 and f32.nbytes * 2 == f64.nbytes
+        np.testing.assert_allclose(f32, f64, atol=1e-4)
+        assert np.abs(f32 - f64).max() > 0                                 # it is a real float32 computation
+
+
+def test_bad_solver_and_dtype_are_refused(tiny_ratings):
+    with pytest.raises(ValueError, match="solver must be one of"):
+        EASE(solver="lu").fit(tiny_ratings)
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        EASE(dtype="float16").fit(tiny_ratings)
