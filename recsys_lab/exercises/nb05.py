@@ -2,6 +2,7 @@
 ``notebooks/solutions/05_training_generalization.ipynb``."""
 from __future__ import annotations
 
+import numbers
 from functools import lru_cache
 
 from ..checks import Verdict, check_answer
@@ -60,7 +61,8 @@ def check_early_stopping_by_hand(answer):
 # 05.3 · change the code: the early-stopping rule -------------------------------------------------
 CASES = [(VAL_LOSSES, 3, 0.0), (VAL_LOSSES, 5, 0.0), ((1.0, 0.9, 0.8, 0.7), 2, 0.0),
          ((0.5, 0.5, 0.5, 0.5), 2, 0.0), ((1.0, 0.95, 0.93, 0.92, 0.91), 2, 0.05),
-         ((0.3, 0.4, 0.2, 0.5, 0.6, 0.7), 3, 0.0)]
+         ((0.3, 0.4, 0.2, 0.5, 0.6, 0.7), 3, 0.0),
+         ((0.32, 0.30, 0.27, 0.26, 0.255, 0.24), 2, 0.05)]   # near 0.3 an absolute and a relative min_delta differ
 
 
 def _solution_rule(val_losses, patience, min_delta=0.0):
@@ -91,14 +93,27 @@ def _rule_no_min_delta(val_losses, patience, min_delta=0.0):
     return _solution_rule(val_losses, patience, 0.0)
 
 
+def _rule_relative_min_delta(val_losses, patience, min_delta=0.0):   # min_delta as a fraction of the best
+    best, best_epoch, wait = float("inf"), None, 0
+    for epoch, value in enumerate(val_losses, 1):
+        if value < best * (1 - min_delta):
+            best, best_epoch, wait = value, epoch, 0
+        else:
+            wait += 1
+        if wait >= patience:
+            return epoch, best_epoch
+    return None, best_epoch
+
+
 def _rule_off_by_one(val_losses, patience, min_delta=0.0):          # waits one epoch too many
     return _solution_rule(val_losses, patience + 1, min_delta)
 
 
-@register("05.3", solution=lambda: _solution_rule, wrong=lambda: [_rule_ties_improve, _rule_no_min_delta, _rule_off_by_one])
+@register("05.3", solution=lambda: _solution_rule, wrong=lambda: [_rule_ties_improve, _rule_no_min_delta, _rule_relative_min_delta,
+                         _rule_off_by_one])
 def check_early_stopping_rule(answer):
     """``answer(val_losses, patience, min_delta=0.0) -> (stop_epoch or None, best_epoch)`` must agree
-    with the kit's ``EarlyStopping`` on six sequences (ties, min_delta, a run that never stops)."""
+    with the kit's ``EarlyStopping`` on seven sequences (ties, min_delta, a run that never stops)."""
     what = "early-stopping rule"
     if answer is ... or answer is None:
         print(f"⏳ {what}: not answered yet — replace the `...` with your code (answer = stop_epoch).")
@@ -117,7 +132,8 @@ def check_early_stopping_rule(answer):
             if len(set(losses)) == 1:
                 why = "a loss equal to the best is no improvement: improve means value < best − min_delta."
             elif min_delta:
-                why = "with min_delta an improvement must beat the best by more than min_delta."
+                why = ("with min_delta an improvement must beat the best by more than min_delta, an absolute amount "
+                       "(value < best − min_delta), not a fraction of the best.")
             elif got[0] is not None and expected[0] is not None and got[0] > expected[0]:
                 why = "it stops too late: stop as soon as `patience` epochs in a row bring no improvement."
             else:
@@ -162,9 +178,10 @@ def check_early_stopping_loses(answer):
     if answer is ... or answer is None:
         print(f"⏳ {what}: not answered yet — replace the `...` with your code.")
         return Verdict(False)
-    if isinstance(answer, bool) or not isinstance(answer, int) or answer < 0:
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Integral) or answer < 0:
         print(f"❌ {what}: expected a seed, a whole number >= 0, got {answer!r}.")
         return Verdict(False)
+    answer = int(answer)      # a numpy integer is a seed too
     if answer in TABLE_SEEDS:
         print(f"❌ {what}: seed {answer} is one of the seeds the remedies table already shows; "
               f"find one it does not show, with remedy_run.")
