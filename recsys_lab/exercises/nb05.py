@@ -65,28 +65,25 @@ CASES = [(VAL_LOSSES, 3, 0.0), (VAL_LOSSES, 5, 0.0), ((1.0, 0.9, 0.8, 0.7), 2, 0
          ((0.32, 0.30, 0.27, 0.26, 0.255, 0.24), 2, 0.05)]   # near 0.3 an absolute and a relative min_delta differ
 
 
-def _solution_rule(val_losses, patience, min_delta=0.0):
+def _patience_rule(val_losses, patience, improves):
+    """(stop epoch or None, best epoch) of early stopping, with ``improves(value, best)`` saying what counts."""
     best, best_epoch, wait = float("inf"), None, 0
     for epoch, value in enumerate(val_losses, 1):
-        if value < best - min_delta:
+        if improves(value, best):
             best, best_epoch, wait = value, epoch, 0
         else:
             wait += 1
         if wait >= patience:
             return epoch, best_epoch
     return None, best_epoch
+
+
+def _solution_rule(val_losses, patience, min_delta=0.0):
+    return _patience_rule(val_losses, patience, lambda value, best: value < best - min_delta)
 
 
 def _rule_ties_improve(val_losses, patience, min_delta=0.0):      # <= instead of <: a tie resets the count
-    best, best_epoch, wait = float("inf"), None, 0
-    for epoch, value in enumerate(val_losses, 1):
-        if value <= best - min_delta:
-            best, best_epoch, wait = value, epoch, 0
-        else:
-            wait += 1
-        if wait >= patience:
-            return epoch, best_epoch
-    return None, best_epoch
+    return _patience_rule(val_losses, patience, lambda value, best: value <= best - min_delta)
 
 
 def _rule_no_min_delta(val_losses, patience, min_delta=0.0):
@@ -94,15 +91,7 @@ def _rule_no_min_delta(val_losses, patience, min_delta=0.0):
 
 
 def _rule_relative_min_delta(val_losses, patience, min_delta=0.0):   # min_delta as a fraction of the best
-    best, best_epoch, wait = float("inf"), None, 0
-    for epoch, value in enumerate(val_losses, 1):
-        if value < best * (1 - min_delta):
-            best, best_epoch, wait = value, epoch, 0
-        else:
-            wait += 1
-        if wait >= patience:
-            return epoch, best_epoch
-    return None, best_epoch
+    return _patience_rule(val_losses, patience, lambda value, best: value < best * (1 - min_delta))
 
 
 def _rule_off_by_one(val_losses, patience, min_delta=0.0):          # waits one epoch too many
