@@ -11,11 +11,10 @@ reference's top-10 list, and test NDCG@10.
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 
-from .common import Section, machine_note
+from .common import Section, machine_note, timed_result
 from .leaderboard_jobs import K, ranking_split
 from .leaderboard_tuning import chosen
 
@@ -31,15 +30,6 @@ def inverse_weights(X, reg: float) -> np.ndarray:
     B = -P / np.diag(P)
     np.fill_diagonal(B, 0.0)
     return B
-
-
-def _median_seconds(fit, repeats=REPEATS):
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fit()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), out
 
 
 def run(quick: bool = False):
@@ -62,8 +52,8 @@ def run(quick: bool = False):
         return {u: model.recommend(u, k=K).item.tolist() for u in users}
 
     with threadpool_limits(1):
-        ref_s, ref = _median_seconds(lambda: Reference(reg=reg).fit(train))
-    ref_all_s, _ = _median_seconds(lambda: Reference(reg=reg).fit(train), repeats=1)   # numpy's default threads
+        ref_s, ref = timed_result(lambda: Reference(reg=reg).fit(train), repeat=REPEATS)
+    ref_all_s, _ = timed_result(lambda: Reference(reg=reg).fit(train), repeat=1)   # numpy's default threads
     ref_lists, ref_ndcg = lists(ref), evaluate_ranking(ref, test, k=K).summary["ndcg"]
     fastest_ref = min(ref_s, ref_all_s)
     rows = [{"EASE weights by": "numpy.linalg.inv (one thread)", "dtype": "float64", "fit s": ref_s,
@@ -74,7 +64,8 @@ def run(quick: bool = False):
              "same top-10 lists": f"{len(users)}/{len(users)}", f"NDCG@{K}": ref_ndcg}]
     kit_times = {}
     for solver, dtype in VARIANTS:
-        seconds, model = _median_seconds(lambda: EASE(reg=reg, solver=solver, dtype=dtype).fit(train))
+        seconds, model = timed_result(lambda: EASE(reg=reg, solver=solver, dtype=dtype).fit(train),
+                                      repeat=REPEATS)
         kit_times[solver, dtype] = seconds
         got = lists(model)
         rows.append({"EASE weights by": f"kit, solver='{solver}'", "dtype": dtype, "fit s": seconds,

@@ -12,12 +12,11 @@ fits of each, on one thread (implicit's ``num_threads=1``; its default, all core
 from __future__ import annotations
 
 import json
-import time
 import warnings
 
 import numpy as np
 
-from .common import Section, machine_note
+from .common import Section, machine_note, timed
 from .leaderboard_jobs import K, SEED, ranking_split
 from .leaderboard_tuning import OUT as TUNING, chosen, tune_all
 
@@ -33,15 +32,6 @@ def _implicit_fit(params: dict, X, threads: int):
         model = implicit.als.AlternatingLeastSquares(random_state=SEED, num_threads=threads, **params)
         model.fit(X, show_progress=False)
     return model
-
-
-def _median_seconds(fit, repeats=REPEATS):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fit()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def run(quick: bool = False):
@@ -66,9 +56,9 @@ def run(quick: bool = False):
     users = a.index.intersection(b.index)
     diff = paired_comparison(a.loc[users], b.loc[users], seed=SEED)
     X = RatingData(train).to_csr(binary=True).astype(np.float32)
-    kit_s = _median_seconds(lambda: IALS(iterations=15, seed=SEED, **kit_params).fit(train))
-    peer_s = _median_seconds(lambda: _implicit_fit(peer_params, X, 1))
-    peer_all_s = _median_seconds(lambda: _implicit_fit(peer_params, X, 0))
+    kit_s = timed(lambda: IALS(iterations=15, seed=SEED, **kit_params).fit(train), repeat=REPEATS)
+    peer_s = timed(lambda: _implicit_fit(peer_params, X, 1), repeat=REPEATS)
+    peer_all_s = timed(lambda: _implicit_fit(peer_params, X, 0), repeat=REPEATS)
     rows = [{"model": "kit iALS", "chosen": json.dumps(kit_params), f"NDCG@{K}": reports["kit iALS"].summary["ndcg"],
              "fit s (1 thread)": kit_s, "fit time / implicit's": kit_s / peer_s},
             {"model": "implicit ALS", "chosen": json.dumps(peer_params),

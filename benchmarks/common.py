@@ -104,14 +104,19 @@ def measure(fn, *args, timeout: float | None = None, **kwargs):
     return result, seconds, peak
 
 
-def timed(fn, *args, repeat: int = 5, **kwargs) -> float:
-    """Median wall time in seconds of ``repeat`` calls in this process."""
-    times = []
+def timed_result(fn, *args, repeat: int = 5, **kwargs):
+    """(median wall time in seconds of ``repeat`` calls in this process, the last call's result)."""
+    times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
-        fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
         times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    return sorted(times)[len(times) // 2], result
+
+
+def timed(fn, *args, repeat: int = 5, **kwargs) -> float:
+    """Median wall time in seconds of ``repeat`` calls in this process."""
+    return timed_result(fn, *args, repeat=repeat, **kwargs)[0]
 
 
 def machine_note() -> str:
