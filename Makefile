@@ -52,15 +52,22 @@ endif
 # OpenMP thread count: the notebooks are validated against their stored outputs twice, with 2
 # threads and with 1 (the unit tests fit the models in subprocesses with both, tests/test_determinism.py).
 THREADS = OMP_NUM_THREADS=$(1) OPENBLAS_NUM_THREADS=$(1) MKL_NUM_THREADS=$(1)
-NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 120
+# Cells get 5 minutes (the slowest takes under one alone) because the suites below share the CPU.
+NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+LOGS := test-artifacts/logs
 
-# Three pytest runs: unit tests and notebooks (2 threads), the notebooks again (1 thread), and the
-# browser tests on their own: Playwright's session keeps an asyncio loop running, which would
-# change how the kernel-side widget tests behave if they shared its process.
+# Three independent pytest runs, side by side (tests/run_suites.py; one log each in $(LOGS)/):
+# the notebooks with 2 threads, the notebooks with 1 thread, and the
+# unit tests followed by the browser tests. Each is mostly one busy process, so on 2 cores the three
+# take about half as long as one after another. The browser tests get a process of their own:
+# Playwright's session keeps an asyncio loop running, which would change how the kernel-side
+# widget tests behave if they shared its process.
 test: setup $(CHROMIUM)
-	$(call THREADS,2) timeout 2400 $(BIN)/pytest tests notebooks --ignore=tests/browser $(NBVAL) -q
-	$(call THREADS,1) timeout 1800 $(BIN)/pytest notebooks $(NBVAL) -q
-	timeout 1200 $(BIN)/pytest tests/browser -q
+	$(BIN)/python tests/run_suites.py --logs $(LOGS) \
+	  --suite "notebooks (2 threads)" "$(call THREADS,2) timeout 2400 $(BIN)/pytest notebooks $(NBVAL) -q" \
+	  --suite "notebooks (1 thread)" "$(call THREADS,1) timeout 2400 $(BIN)/pytest notebooks $(NBVAL) -q" \
+	  --suite "unit tests, then browser tests" "$(call THREADS,2) timeout 1200 $(BIN)/pytest tests \
+	    --ignore=tests/browser -q && timeout 1500 $(BIN)/pytest tests/browser -q"
 
 # The same tests in a second environment with the newest releases instead of the lock (torch stays
 # ==2.13.0, pinned in pyproject.toml): what an upgrade would change. It may fail; the lock stays.
