@@ -124,3 +124,38 @@ def test_both_solvers_never_increase_the_objective(solver):
 def test_an_unknown_solver_is_refused():
     with pytest.raises(ValueError, match="solver"):
         IALS(solver="lu").fit(_frame(_binary()))
+
+
+def test_without_confidence_weights_cg_solves_the_shared_system_and_skipping_the_zero_term_changes_nothing():
+    # alpha = 0: every row solves (Y^T Y + reg I) x = Y^T p_r, and the observed term (exactly 0) is skipped
+    from recsys_lab.models.ials import als_solve_cg
+    X = _binary(20, 10, 0.4, seed=12)
+    rng = np.random.default_rng(13)
+    Y, start = rng.normal(size=(10, 4)), rng.normal(size=(20, 4))
+    want = np.linalg.solve(Y.T @ Y + 0.5 * np.eye(4), Y.T @ np.asarray(X.todense()).T).T
+    np.testing.assert_allclose(als_solve_cg(X, Y, 0.0, 0.5, start, steps=12), want, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(als_solve(X, Y, 0.0, 0.5), want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 8.0])
+def test_float32_cg_is_float64_cg_up_to_float32_rounding(alpha):
+    from recsys_lab.models.ials import als_solve_cg
+    X = _binary(30, 12, 0.4, seed=14)
+    rng = np.random.default_rng(15)
+    Y, start = rng.normal(size=(12, 5)), rng.normal(size=(30, 5))
+    exact = als_solve_cg(X, Y, alpha, 0.5, start, steps=3)
+    single = als_solve_cg(X, Y, alpha, 0.5, start, steps=3, dtype="float32")
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, exact, rtol=1e-4, atol=1e-5)
+    assert not np.array_equal(single.astype(np.float64), exact)          # really computed in float32
+
+
+def test_float32_model_ranks_like_the_float64_one_and_stores_float32():
+    r = _frame(_binary(40, 15, 0.4, seed=16))
+    a = IALS(n_factors=4, iterations=5, alpha=5.0, reg=0.5).fit(r)
+    b = IALS(n_factors=4, iterations=5, alpha=5.0, reg=0.5, dtype="float32").fit(r)
+    assert b.user_factors_.dtype == np.float32 and b.item_factors_.dtype == np.float32
+    np.testing.assert_allclose(b.user_factors_ @ b.item_factors_.T, a.user_factors_ @ a.item_factors_.T,
+                               rtol=1e-3, atol=1e-4)
+    with pytest.raises(ValueError, match="dtype"):
+        IALS(dtype="float16").fit(r)
