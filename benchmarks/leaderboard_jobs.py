@@ -118,7 +118,8 @@ def kit_ranking(cls_path: str, params: dict, quick: bool) -> dict:
     train, test = ranking_split(quick)
     model, fit_s = _fitted_kit_model(cls_path, params, train)
     start = time.perf_counter()
-    lists = {u: model.recommend(u, k=K).item.tolist() for u in np.sort(test.user.unique())}
+    top = model.recommend_many(np.sort(test.user.unique()), k=K)  # batch scoring, the lists recommend gives
+    lists = {u: frame.item.tolist() for u, frame in top.groupby("user", sort=True)}
     predict_s = time.perf_counter() - start
     return _ranking_result(lists, train, test, fit_s, predict_s)
 
@@ -144,9 +145,11 @@ def implicit_ranking(label: str, quick: bool, params: dict | None = None) -> dic
 
     from recsys_lab.data import RatingData
 
+    from .leaderboard_tuning import seeded
+
     path, default = IMPLICIT[label]
-    params = default if params is None else {**params, "random_state": SEED}
     module, name = path.split(".")
+    params = default if params is None else seeded(getattr(getattr(implicit, module), name), params)
     train, test = ranking_split(quick)
     start = time.perf_counter()
     data = RatingData(train)

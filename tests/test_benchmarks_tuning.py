@@ -40,3 +40,25 @@ def test_trials_rows_marks_the_best_with_ties_to_the_earlier():
                     "trials": [trial({"y": 1}, 0.1), trial({"y": 2}, 0.3)]}}
     rows = trials_rows(record)
     assert [r["chosen"] for r in rows] == ["", "yes", "", "", "yes"]
+
+
+def test_seeded_passes_a_seed_only_to_classes_that_take_one():
+    from benchmarks.leaderboard_tuning import SEED, seeded
+
+    class TakesSeed:
+        def __init__(self, factors=8, random_state=None):
+            pass
+
+    class NoSeed:  # like implicit's item kNN recommenders
+        def __init__(self, K=20, num_threads=0):
+            pass
+
+    assert seeded(TakesSeed, {"factors": 4}) == {"factors": 4, "random_state": SEED}
+    assert seeded(NoSeed, {"K": 50}) == {"K": 50}
+
+
+def test_the_item_knn_searches_share_the_budget_and_start_from_the_earlier_settings():
+    kit, peer = configs_of("ItemKNN (ranked by similarity sum)"), configs_of("implicit item cosine")
+    assert len(kit) == len(peer) == BUDGET
+    assert kit[0] == {"k": 40, "keep": 500, "similarity": "adjusted_cosine", "shrinkage": 100.0}
+    assert peer[0] == {"K": 50}

@@ -165,11 +165,37 @@ def test_item_knn_scores_for_one_user_equal_predict_for_every_item(centering, pr
     np.testing.assert_allclose(scores, model.predict(np.full(len(scores), user), scores.index.values))
 
 
-def test_item_knn_sum_ranking_scores_are_the_voters_similarities():
+@pytest.mark.parametrize("ranking", ["sum", "rating"])
+def test_item_knn_batch_scores_take_both_paths_and_do_not_depend_on_the_batch(ranking):
+    """Pairs where the user rated at most k of the item's neighbours are scored by a sparse product,
+    the others ("overflow") by walking the item's ranked row; both kinds occur here, and a user's
+    scores are bit-identical alone, in a batch, in any order, and equal to predict's per-pair path."""
+    synth = make_synthetic_ratings(n_users=40, n_items=50, density=0.3, seed=8)
+    model = ItemKNN(k=4, similarity="cosine", shrinkage=0, keep=12, ranking=ranking,
+                    centering="baseline").fit(synth.ratings)
+    present = model._dev_csr.copy()
+    present.data[:] = 1
+    counts = (present @ model._neighbour_ones_t).toarray()
+    assert (counts > model.k).any() and ((counts > 0) & (counts <= model.k)).any()
+    us = np.arange(model.data_.n_users)
+    rng = np.random.default_rng(0)
+    batch = model._score_users(us)
+    shuffled = rng.permutation(us)
+    np.testing.assert_array_equal(model._score_users(shuffled), batch[shuffled])
+    items = model.data_.items.to_raw(np.arange(model.data_.n_items))
+    for u in us[::5]:
+        np.testing.assert_array_equal(model._score_user(int(u)), batch[u])
+        if ranking == "rating":
+            user = model.data_.users.to_raw(np.array([u]))[0]
+            np.testing.assert_allclose(batch[u], model.predict(np.full(len(items), user), items), rtol=1e-12)
+
+
+@pytest.mark.parametrize("k", [3, 20])  # 20 >= keep: every rated neighbour votes, no running count needed
+def test_item_knn_sum_ranking_scores_are_the_voters_similarities(k):
     """ranking="sum": each item's score is the sum of the similarities of the items that vote on it
     (as explain() lists them, through predict's per-pair path); predictions do not change."""
     synth = make_synthetic_ratings(n_users=30, n_items=40, density=0.3, seed=6)
-    settings = dict(k=3, similarity="cosine", shrinkage=0, keep=10)
+    settings = dict(k=k, similarity="cosine", shrinkage=0, keep=10)
     by_sum = ItemKNN(ranking="sum", **settings).fit(synth.ratings)
     by_rating = ItemKNN(**settings).fit(synth.ratings)
     items = by_sum.data_.items.to_raw(np.arange(by_sum.data_.n_items))
