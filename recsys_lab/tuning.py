@@ -128,6 +128,27 @@ class SearchResult:
                  **({"best epoch": t.best_epoch} if t.best_epoch is not None else {})} for t in self.trials]
         return pd.DataFrame(rows)
 
+    def to_record(self) -> dict:
+        """The search as plain JSON data (every trial, scores unrounded); :meth:`from_record` reads it back."""
+        return {"metric": self.metric, "higher_is_better": self.higher_is_better, "budget": self.budget,
+                "trials": [{"params": dict(t.params), "score": t.score, "seconds": round(t.seconds, 2),
+                            "epochs": t.epochs, "best_epoch": t.best_epoch} for t in self.trials]}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "SearchResult":
+        """A search from :meth:`to_record`'s data, e.g. one recorded by ``make bench``."""
+        missing = sorted({"metric", "higher_is_better", "budget", "trials"} - set(record))
+        if missing:
+            raise ValueError(f"a search record needs {', '.join(missing)}; got keys {sorted(record)}")
+        trials = []
+        for i, t in enumerate(record["trials"]):
+            if not {"params", "score", "seconds"} <= set(t):
+                raise ValueError(f"trial {i} of the record needs params, score and seconds; got {sorted(t)}")
+            trials.append(Trial(dict(t["params"]), float(t["score"]), float(t["seconds"]),
+                                t.get("epochs"), t.get("best_epoch")))
+        return cls(metric=record["metric"], higher_is_better=bool(record["higher_is_better"]),
+                   budget=int(record["budget"]), trials=trials)
+
     def describe(self) -> str:
         best = self.best
         return (f"{len(self.trials)} of a budget of {self.budget} settings tried; best {self.metric} "

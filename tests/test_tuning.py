@@ -95,3 +95,23 @@ def test_search_on_real_models_picks_the_validation_best_and_records_epochs():
                 higher_is_better=False, budget=1, fit=fit)
     trial = mf.best
     assert trial.epochs is not None and 1 <= trial.best_epoch <= trial.epochs <= 30
+
+
+def test_a_search_survives_its_json_record():
+    import json
+
+    from recsys_lab.tuning import SearchResult
+
+    configs = [{"value": v} for v in (3.0, 1.0, 2.0, 1.0)]
+    result = search(lambda p: _Fixed(**p), configs, None, None, _score, metric="loss", higher_is_better=False, budget=4)
+    from recsys_lab.tuning import Trial
+
+    result.trials[2] = Trial({"value": 2.0}, 2.0, 0.01, 5, 3)
+    back = SearchResult.from_record(json.loads(json.dumps(result.to_record())))
+    assert back.best_params == result.best_params and back.trials.index(back.best) == 1
+    pd.testing.assert_frame_equal(back.table().drop(columns="fit s"), result.table().drop(columns="fit s"))
+    assert back.budget == 4 and back.metric == "loss" and not back.higher_is_better
+    with pytest.raises(ValueError, match="needs budget"):
+        SearchResult.from_record({"metric": "loss", "higher_is_better": False, "trials": []})
+    with pytest.raises(ValueError, match="trial 0 of the record needs"):
+        SearchResult.from_record({**result.to_record(), "trials": [{"params": {}}]})
