@@ -48,6 +48,9 @@ def models(features):
         "ItemKNN_keep50": (ItemKNN(keep=50), {}),
         "EASE": (EASE(reg=250.0), {}),
         "IALS": (IALS(n_factors=32, iterations=3, seed=3), {}),
+        # float32 CG: its Gram matrix once came from numpy (OpenBLAS), whose sgemm changes with the thread count
+        "IALS_float32": (IALS(n_factors=64, iterations=3, alpha=0.6, dtype="float32", seed=3), {}),
+        "EASE_float32": (EASE(reg=250.0, dtype="float32"), {}),
         "BiasBaseline": (BiasBaseline(), {}),
         # default widths: with (batch, n_factors) tensors of more than torch's grain size (32 768
         # elements), a reduction is split over 2 threads, as in the notebooks

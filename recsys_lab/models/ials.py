@@ -96,7 +96,10 @@ def als_solve_cg(X, Y, alpha: float, reg: float, start, steps: int = 3, dtype="f
     counts = np.diff(X.indptr)
     Y_obs = Y[X.indices] if alpha else None                           # (nnz, k): y_i of each observed pair
     with one_thread():
-        G = torch.as_tensor(Y.T @ Y + np.asarray(reg, dtype) * np.eye(Y.shape[1], dtype=dtype))
+        # Y^T Y by torch on one thread: numpy's matmul goes to OpenBLAS, whose float32 (and some float64)
+        # products change in the last bits with its thread count, and CG amplifies them
+        Yt = torch.as_tensor(Y)
+        G = Yt.T @ Yt + torch.as_tensor(np.asarray(reg, dtype) * np.eye(Y.shape[1], dtype=dtype))
 
         def times_A(V):
             out = (torch.as_tensor(V) @ G).numpy()
