@@ -107,7 +107,7 @@ def seeded(cls, params: dict) -> dict:
     """``params`` plus ``random_state=SEED`` for an implicit class that takes a seed (item kNN takes none)."""
     import inspect
 
-    takes_seed = "random_state" in inspect.signature(cls.__init__).parameters
+    takes_seed = "random_state" in inspect.signature(cls).parameters   # a class or a factory function (implicit's ALS)
     return {**params, "random_state": SEED} if takes_seed else dict(params)
 
 

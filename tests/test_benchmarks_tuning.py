@@ -53,8 +53,23 @@ def test_seeded_passes_a_seed_only_to_classes_that_take_one():
         def __init__(self, K=20, num_threads=0):
             pass
 
+    def factory(factors=8, random_state=None):  # implicit's AlternatingLeastSquares is a function like this
+        return TakesSeed(factors, random_state)
+
     assert seeded(TakesSeed, {"factors": 4}) == {"factors": 4, "random_state": SEED}
+    assert seeded(factory, {"factors": 4}) == {"factors": 4, "random_state": SEED}
     assert seeded(NoSeed, {"K": 50}) == {"K": 50}
+
+
+def test_seeded_seeds_implicit_s_real_models():
+    implicit = pytest.importorskip("implicit")
+    import implicit.als
+    import implicit.nearest_neighbours
+
+    from benchmarks.leaderboard_tuning import SEED, seeded
+
+    assert seeded(implicit.als.AlternatingLeastSquares, {}) == {"random_state": SEED}
+    assert seeded(implicit.nearest_neighbours.CosineRecommender, {"K": 50}) == {"K": 50}
 
 
 def test_the_item_knn_searches_share_the_budget_and_start_from_the_earlier_settings():
@@ -62,3 +77,19 @@ def test_the_item_knn_searches_share_the_budget_and_start_from_the_earlier_setti
     assert len(kit) == len(peer) == BUDGET
     assert kit[0] == {"k": 40, "keep": 500, "similarity": "adjusted_cosine", "shrinkage": 100.0}
     assert peer[0] == {"K": 50}
+
+
+def test_the_ncf_record_was_made_by_the_bench_s_current_searches():
+    """Notebook 10 reads docs/benchmarks/ncf_tuning.json only when it matches its own parameters and spaces
+    (and prints which path it took, so nbval sees a fallback); this keeps the record and the bench together."""
+    import json
+
+    from benchmarks.bench_ncf_tuning import OUT, PROTOCOL, ranking_builds, rating_builds
+
+    record = json.loads(OUT.read_text())
+    assert {key: record["protocol"][key] for key in PROTOCOL} == PROTOCOL
+    for part, builds in (("ranking", ranking_builds()), ("rating", rating_builds())):
+        assert set(record[part]) == set(builds)
+        for name, (_, configs) in builds.items():
+            assert [t["params"] for t in record[part][name]["trials"]] == configs, (part, name)
+            assert record[part][name]["budget"] == PROTOCOL["budget"]
